@@ -1,0 +1,107 @@
+"""Build an index version from a catalog: texts → embeddings (cached) → FAISS + BM25 → publish."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qis_match.catalog import Catalog, capability_text, load_catalog
+from qis_match.encoders import Encoder, make_encoder
+from qis_match.encoders.batch import embed_passages
+from qis_match.retrieval.bm25 import BM25Index
+from qis_match.retrieval.dense import DenseIndex
+from qis_match.settings import Settings
+from qis_match.store.embedding_cache import EmbeddingCache
+from qis_match.store.index_store import IndexStore
+from qis_match.taxonomy import load_taxonomy
+from qis_match.text.tokenize import QiTokenizer, default_tokenizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    path: Path
+    manifest: dict
+    catalog: Catalog
+
+
+def passages_for(lines: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Unique capability texts and, for each line, the id of its text."""
+    taxonomy = load_taxonomy()
+    texts = [capability_text(r, taxonomy) for r in lines.to_dict("records")]
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object), sort=False)
+    passages = pd.DataFrame({"passage_id": np.arange(len(uniques)), "text": list(uniques)})
+    return passages, codes.astype(np.int64)
+
+
+def build_index(
+    settings: Settings,
+    catalog_path: Path | None = None,
+    encoder: Encoder | None = None,
+    tokenizer: QiTokenizer | None = None,
+    progress: bool = True,
+) -> BuildReport:
+    """Build and publish a new index version; the previous one serves until this one is complete."""
+    t0 = time.perf_counter()
+    catalog = load_catalog(catalog_path or settings.catalog_dir)
+    if catalog.lines.empty:
+        from qis_match.errors import CatalogError
+
+        raise CatalogError("catalog has no valid capability lines; nothing to index")
+    encoder = encoder or make_encoder(settings)
+    tokenizer = tokenizer or default_tokenizer()
+    store = IndexStore(settings.index_root)
+    build_dir = store.new_build_dir()
+    try:
+        passages, line_passage = passages_for(catalog.lines)
+        lines = catalog.lines.assign(passage_id=line_passage)
+        t1 = time.perf_counter()
+        cache = EmbeddingCache(settings.cache_path)
+        try:
+            vectors, emb_stats = embed_passages(
+                encoder, passages["text"].tolist(), cache, settings.encoder_batch_size, progress
+            )
+        finally:
+            cache.close()
+        t2 = time.perf_counter()
+        terms = [tokenizer.terms(t) for t in passages["text"]]
+        bm25 = BM25Index().fit(terms)
+        dense = DenseIndex.build(vectors)
+        t3 = time.perf_counter()
+        catalog.institutions.to_parquet(build_dir / "institutions.parquet", index=False)
+        lines.to_parquet(build_dir / "lines.parquet", index=False)
+        passages.to_parquet(build_dir / "passages.parquet", index=False)
+        np.save(build_dir / "vectors.npy", vectors)
+        dense.save(build_dir / "dense.faiss")
+        bm25.save(build_dir)
+        manifest = {
+            "catalog_version": catalog.version,
+            "catalog_sources": catalog.sources,
+            "encoder": encoder.name,
+            "dim": encoder.dim,
+            "institutions": int(len(catalog.institutions)),
+            "lines": int(len(lines)),
+            "passages": int(len(passages)),
+            "rejected_rows": len({(i.file, i.row) for i in catalog.errors}),
+            "embedding": emb_stats,
+            "seconds": {
+                "load": round(t1 - t0, 2),
+                "embed": round(t2 - t1, 2),
+                "index": round(t3 - t2, 2),
+                "total": round(time.perf_counter() - t0, 2),
+            },
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        path = store.commit(build_dir, manifest)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
+    log.info("index %s: %d lines, %d passages", path.name, len(lines), len(passages))
+    return BuildReport(path, {**manifest, "index_version": path.name}, catalog)

@@ -1,0 +1,385 @@
+"""Generate the FICTIONAL demo catalog from the curated reference lists in ``data/reference/``.
+
+Reproducible (seeded) and sized by ``target_lines``: the default makes the demo catalog shipped in
+``data/catalog/``; the benchmarks ask for 100k or 1M lines and get proportionally more
+institutions of the same kinds. Every institution name ends in （演示）.
+
+Reference lists (written by the project from public knowledge; real standard numbers only):
+- testing.csv: product/object × test item × method standard
+- metrology.csv: instrument × ranges × accuracy classes × JJG/JJF regulation
+- services.csv: certification, standards, quality, IP, branding and other services
+- institutions.yaml: regions, institution types and how they are named and equipped
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from qis_match.catalog.schema import CAPABILITY_COLUMNS, INSTITUTION_COLUMNS
+from qis_match.geo import Gazetteer, Place, gazetteer
+from qis_match.settings import DATA_DIR
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LINES = 16000
+_ITEM_BY_SUB = {
+    "metrology.verification": "检定",
+    "metrology.calibration": "校准",
+    "metrology.measurement_test": "计量测试",
+    "metrology.reference_material": "标准物质",
+    "metrology.prepackaged": "计量检验",
+    "metrology.standard_setup": "建标服务",
+    "metrology.management": "计量管理",
+}
+
+
+@dataclass
+class Reference:
+    testing: list[dict]
+    metrology: list[dict]
+    services: list[dict]
+    config: dict
+
+    @property
+    def domains(self) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        for r in self.testing:
+            out.setdefault(r["domain"], []).append(r)
+        return out
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return [{k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(fh)]
+
+
+def load_reference(directory: Path | None = None) -> Reference:
+    d = directory or DATA_DIR / "reference"
+    with open(d / "institutions.yaml", encoding="utf-8") as fh:
+        config = yaml.safe_load(fh)
+    return Reference(
+        _read_csv(d / "testing.csv"),
+        _read_csv(d / "metrology.csv"),
+        _read_csv(d / "services.csv"),
+        config,
+    )
+
+
+def _city_place(geo: Gazetteer, province: str, city: str) -> Place:
+    return geo.resolve(province + city if province != city else city)
+
+
+def _short(city: str) -> str:
+    for suffix in ("土家族苗族自治州", "市", "林区"):
+        if city.endswith(suffix) and len(city) > len(suffix) + 1:
+            return city[: -len(suffix)]
+    return city
+
+
+class CatalogGenerator:
+    def __init__(
+        self, reference: Reference | None = None, seed: int = 7, geo: Gazetteer | None = None
+    ) -> None:
+        self.ref = reference or load_reference()
+        self.rng = random.Random(seed)
+        self.geo = geo or gazetteer()
+        self.cfg = self.ref.config
+        self.services_by_sub: dict[str, list[dict]] = {}
+        for r in self.ref.services:
+            self.services_by_sub.setdefault(r["sub_service"], []).append(r)
+        self.metrology_by_sub: dict[str, list[dict]] = {}
+        for r in self.ref.metrology:
+            self.metrology_by_sub.setdefault(r["sub_service"], []).append(r)
+        self._names: set[str] = set()
+        self._roots = [
+            a + b for a in self.cfg["name_roots"]["first"] for b in self.cfg["name_roots"]["second"]
+        ]
+
+    # --- institutions
+    def _plan(self, scale: float) -> list[tuple[str, str, str]]:
+        """(province, city, type) for every institution to create."""
+        plan = []
+        for province, tiers in self.cfg["regions"].items():
+            for tier, cities in tiers.items():
+                for city in cities:
+                    for typ, n in self.cfg["mix"][tier].items():
+                        plan += [(province, city, typ)] * max(1, round(n * scale))
+        for city in self.cfg["national"]["cities"]:
+            for typ, n in self.cfg["national"]["mix"].items():
+                plan += [(city, city, typ)] * max(
+                    1, round(n * scale / len(self.cfg["national"]["cities"]))
+                )
+        return plan
+
+    def _name(self, typ: str, place: Place, city: str, root: str | None = None) -> str:
+        pattern = self.cfg["types"][typ]["name"]
+        for _ in range(1000):
+            r = root or self.rng.choice(self._roots)
+            name = pattern.format(city=city, short=_short(city), root=r) + "（演示）"
+            if name not in self._names:
+                self._names.add(name)
+                return name
+            root = None
+        n = len(self._names)
+        name = (
+            pattern.format(city=city, short=_short(city), root=self.rng.choice(self._roots))
+            + f"{n}号（演示）"
+        )
+        self._names.add(name)
+        return name
+
+    def _address(self, city_place: Place) -> tuple[Place, str]:
+        counties = [
+            p
+            for p in self.geo.by_code.values()
+            if p.level == "county"
+            and p.adcode.startswith(city_place.adcode[:4])
+            and p.adcode != city_place.adcode
+        ]
+        if city_place.adcode[2:4] == "90" or not counties:
+            counties = [city_place]
+        place = self.rng.choice(counties)
+        road = self.rng.choice(self.cfg["roads"])
+        return place, f"{place.label()}{road}{self.rng.randint(1, 999)}号"
+
+    def _institution(
+        self,
+        iid: str,
+        typ: str,
+        province: str,
+        city: str,
+        national: bool,
+        name: str | None = None,
+        parent: str = "",
+    ) -> dict:
+        t = self.cfg["types"][typ]
+        rng = self.rng
+        city_place = _city_place(self.geo, province, city)
+        place, address = self._address(city_place)
+        acc = [a for a, p in t["accreditations"].items() if rng.random() < p]
+        online = rng.random() < t["online"]
+        discount = rng.random() < t["discount"]
+        lo, hi = t["turnaround"]
+        area = self.cfg["area_codes"].get(city, "400")
+        service_area = (
+            "national"
+            if national
+            else (
+                "province"
+                if typ in {"metrology_institute", "inspection_institute", "standards_institute"}
+                and city in self._hubs
+                else "local"
+            )
+        )
+        return {
+            "institution_id": iid,
+            "name": name or self._name(typ, city_place, city),
+            "type": t["label"],
+            "parent_id": parent,
+            "adcode": place.adcode,
+            "province": place.province,
+            "city": place.city or "",
+            "district": place.county or "",
+            "address": address,
+            "longitude": round(place.lon + rng.uniform(-0.02, 0.02), 6),
+            "latitude": round(place.lat + rng.uniform(-0.02, 0.02), 6),
+            "service_area": service_area,
+            "accreditations": "|".join(acc),
+            "channels": "online|onsite" if online else "onsite",
+            "small_business_discount": "true" if discount else "false",
+            "discount_note": rng.choice(self.cfg["discount_notes"]) if discount else "",
+            "turnaround_days": rng.randint(lo, hi),
+            "phone": f"{area}-0000{rng.randint(1000, 9999)}",
+            "email": f"demo-{iid.lower()}@example.com",
+            "description": f"演示数据（虚构机构）：{t['label']}。",
+            "demo": "true",
+        }
+
+    # --- capability lines
+    def _testing_lines(
+        self,
+        n: int,
+        domain_range: list[int],
+        domain_filter: list[str] | None,
+        domains: list[str] | None = None,
+    ) -> list[dict]:
+        rng = self.rng
+        all_domains = self.ref.domains
+        names = sorted(all_domains)
+        if domain_filter:
+            names = [
+                d for d in names if any(r["sub_service"] in domain_filter for r in all_domains[d])
+            ]
+        if domains is None:
+            k = rng.randint(*domain_range)
+            domains = rng.sample(names, min(k, len(names)))
+        pool = [r for d in domains for r in all_domains[d]]
+        while len(pool) < n and len(domains) < len(names):
+            extra = rng.choice([d for d in names if d not in domains])
+            domains.append(extra)
+            pool += all_domains[extra]
+        rows = rng.sample(pool, min(n, len(pool)))
+        return [
+            {
+                "sub_service": r["sub_service"],
+                "object": r["object"],
+                "item": r["item"],
+                "standard": r["standard"],
+                "standard_title": r["standard_title"],
+            }
+            for r in rows
+        ]
+
+    def _metrology_lines(self, n: int, subs: list[str]) -> list[dict]:
+        rng = self.rng
+        pool = [r for s in subs for r in self.metrology_by_sub.get(s, [])]
+        if not pool:
+            return []
+        out, seen = [], set()
+        # Compulsory instruments first: every legal metrology institute verifies them.
+        ordered = sorted(pool, key=lambda r: (r["compulsory"] != "yes", rng.random()))
+        for r in ordered * 3:
+            if len(out) >= n:
+                break
+            ranges = [x for x in r["ranges"].split("|") if x] or [""]
+            accs = [x for x in r["accuracy"].split("|") if x] or [""]
+            rg, ac = rng.choice(ranges), rng.choice(accs)
+            key = (r["instrument"], r["sub_service"], rg, ac)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                {
+                    "sub_service": r["sub_service"],
+                    "object": r["instrument"],
+                    "item": _ITEM_BY_SUB.get(r["sub_service"], ""),
+                    "standard": r["regulation"],
+                    "standard_title": r["regulation_title"],
+                    "measuring_range": rg,
+                    "accuracy": ac,
+                }
+            )
+        return out
+
+    def _service_lines(self, n: int, subs: list[str]) -> list[dict]:
+        rng = self.rng
+        pool = [r for s in subs for r in self.services_by_sub.get(s, [])]
+        if not pool:
+            return []
+        rows = rng.sample(pool, min(n, len(pool)))
+        return [
+            {
+                "sub_service": r["sub_service"],
+                "object": r["service"],
+                "item": ("适用：" + "、".join(o for o in r["objects"].split("|") if o))
+                if r["objects"]
+                else "",
+                "standard": r["basis"],
+                "description": r["description"],
+            }
+            for r in rows
+        ]
+
+    def _lines_for(
+        self, typ: str, scale_lines: float, domains: list[str] | None = None
+    ) -> list[dict]:
+        t = self.cfg["types"][typ]
+        n = max(3, round(t["lines"] * scale_lines * self.rng.uniform(0.7, 1.3)))
+        subs = t["sub_services"]
+        out: list[dict] = []
+        for source, share in t["sources"].items():
+            k = max(1, round(n * share))
+            if source == "testing":
+                out += self._testing_lines(
+                    k, t.get("domains", [1, 2]), t.get("domain_filter"), domains
+                )
+            elif source == "metrology":
+                msubs = [s for s in subs if s.startswith("metrology.")] or [
+                    "metrology.verification",
+                    "metrology.calibration",
+                ]
+                out += self._metrology_lines(k, msubs)
+            else:
+                ssubs = [s for s in subs if s in self.services_by_sub]
+                out += self._service_lines(k, ssubs)
+        return out
+
+    def generate(self, target_lines: int = DEFAULT_LINES) -> tuple[list[dict], list[dict]]:
+        """(institutions, capability lines) with about ``target_lines`` lines."""
+        self._hubs = {c for tiers in self.cfg["regions"].values() for c in tiers.get("hub", [])}
+        scale = max(1.0, target_lines / DEFAULT_LINES)
+        plan = self._plan(scale)
+        base = sum(self.cfg["types"][t]["lines"] for _, _, t in plan)
+        groups = self.cfg.get("groups", [])
+        base += sum(self.cfg["types"]["testing_lab"]["lines"] * len(g["cities"]) for g in groups)
+        scale_lines = target_lines / base
+        institutions, lines = [], []
+
+        def add(inst: dict, caps: list[dict]) -> None:
+            institutions.append(inst)
+            seen = set()
+            for c in caps:
+                key = tuple(sorted(c.items()))
+                if key in seen:
+                    continue
+                seen.add(key)
+                row = {k: "" for k in CAPABILITY_COLUMNS}
+                row.update(c)
+                row["line_id"] = f"{inst['institution_id']}-{len(seen):04d}"
+                row["institution_id"] = inst["institution_id"]
+                row["category"] = c["sub_service"].split(".", 1)[0]
+                lines.append(row)
+
+        for province, city, typ in plan:
+            iid = f"INST-{len(institutions) + 1:05d}"
+            national = province == city and city in self.cfg["national"]["cities"]
+            add(
+                self._institution(iid, typ, province, city, national),
+                self._lines_for(typ, scale_lines),
+            )
+        for g in groups:
+            gid = f"GROUP-{g['root']}"
+            domains = self.rng.sample(sorted(self.ref.domains), g["domains"])
+            for city in g["cities"]:
+                province = next(
+                    p
+                    for p, tiers in self.cfg["regions"].items()
+                    if any(city in cs for cs in tiers.values())
+                )
+                iid = f"INST-{len(institutions) + 1:05d}"
+                name = f"{g['root']}检测集团{_short(city)}分公司（演示）"
+                inst = self._institution(
+                    iid, "testing_lab", province, city, False, name=name, parent=gid
+                )
+                add(inst, self._lines_for("testing_lab", scale_lines, domains=list(domains)))
+        return institutions, lines
+
+
+def write_catalog(institutions: list[dict], lines: list[dict], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, rows, cols in (
+        ("institutions.csv", institutions, list(INSTITUTION_COLUMNS)),
+        ("capabilities.csv", lines, list(CAPABILITY_COLUMNS)),
+    ):
+        tmp = out_dir / f".{name}.tmp"
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        tmp.replace(out_dir / name)
+
+
+def generate_catalog(
+    out_dir: Path, target_lines: int = DEFAULT_LINES, seed: int = 7
+) -> tuple[int, int]:
+    gen = CatalogGenerator(seed=seed)
+    institutions, lines = gen.generate(target_lines)
+    write_catalog(institutions, lines, out_dir)
+    log.info("demo catalog: %d institutions, %d lines → %s", len(institutions), len(lines), out_dir)
+    return len(institutions), len(lines)

@@ -1,0 +1,285 @@
+"""Load a catalog from CSV or XLSX and validate it cell by cell.
+
+A bad row is reported by file, row and column and left out; every good row is kept, so one typo
+in a 50,000-line upload does not lose the other 49,999. Rows whose institution was rejected are
+rejected too, with a message that says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from qis_match.catalog.schema import (
+    CAPABILITY_COLUMNS,
+    CHANNELS,
+    INSTITUTION_COLUMNS,
+    LIST_SEP,
+    SERVICE_AREAS,
+    CatalogIssue,
+)
+from qis_match.errors import CatalogError, RegionError
+from qis_match.geo import Gazetteer, gazetteer
+from qis_match.taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger(__name__)
+
+_TRUE = {"true", "1", "yes", "y", "是", "有", "t"}
+_FALSE = {"false", "0", "no", "n", "否", "无", "f", ""}
+
+
+@dataclass
+class Catalog:
+    """Validated institutions and capability lines, plus what was rejected and why."""
+
+    institutions: pd.DataFrame
+    lines: pd.DataFrame
+    issues: list[CatalogIssue] = field(default_factory=list)
+    version: str = ""
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[CatalogIssue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+
+def _read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
+    """Read every cell as text; decoding problems become a CatalogError naming the file."""
+    try:
+        if path.suffix.lower() in {".xlsx", ".xlsm"}:
+            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
+        else:
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                try:
+                    text = raw.decode("gb18030")
+                except UnicodeDecodeError as exc:
+                    raise CatalogError(f"{path}: not UTF-8 or GB18030 text ({exc})") from None
+            from io import StringIO
+
+            df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    except CatalogError:
+        raise
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise CatalogError(f"{path}: cannot read as a table: {exc}") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df.map(lambda v: v.strip() if isinstance(v, str) else v)
+
+
+def _find(directory: Path, stem: str) -> Path | None:
+    for ext in (".csv", ".xlsx"):
+        p = directory / f"{stem}{ext}"
+        if p.exists():
+            return p
+    return None
+
+
+def _check_columns(df: pd.DataFrame, spec: dict[str, bool], name: str) -> None:
+    missing = [c for c, req in spec.items() if req and c not in df.columns]
+    if missing:
+        raise CatalogError(f"{name}: missing required column(s): {', '.join(missing)}")
+
+
+def _parse_bool(v: str) -> bool | None:
+    s = str(v).strip().lower()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    return None
+
+
+def _validate_institutions(
+    df: pd.DataFrame, name: str, geo: Gazetteer
+) -> tuple[pd.DataFrame, list[CatalogIssue]]:
+    issues: list[CatalogIssue] = []
+    rows = []
+    seen: set[str] = set()
+    for i, r in enumerate(df.to_dict("records")):
+        rowno = i + 2
+        bad: list[CatalogIssue] = []
+
+        def err(col: str, msg: str, _row: int = rowno, _bad: list = bad) -> None:
+            _bad.append(CatalogIssue(name, _row, col, msg))
+
+        rec = {c: str(r.get(c, "") or "") for c in INSTITUTION_COLUMNS}
+        for col, required in INSTITUTION_COLUMNS.items():
+            if required and not rec[col]:
+                err(col, "required value is empty")
+        if rec["institution_id"] in seen:
+            err("institution_id", f"duplicate id {rec['institution_id']!r}")
+        place = None
+        if rec["adcode"]:
+            try:
+                place = geo.get(rec["adcode"])
+            except RegionError:
+                err("adcode", f"unknown region code {rec['adcode']!r}")
+        if place is not None:
+            for col, want in (("province", place.province), ("city", place.city or "")):
+                if rec[col] and want and rec[col] != want:
+                    err(col, f"{rec[col]!r} does not match adcode {place.adcode} ({want})")
+            rec["province"] = place.province
+            rec["city"] = place.city or ""
+            rec["district"] = rec["district"] or (place.county or "")
+        for col in ("longitude", "latitude"):
+            if rec[col]:
+                try:
+                    val = float(rec[col])
+                    if not math.isfinite(val):
+                        raise ValueError
+                    rec[col] = val
+                except ValueError:
+                    err(col, f"not a number: {rec[col]!r}")
+            elif place is not None:
+                rec[col] = place.lon if col == "longitude" else place.lat
+        if isinstance(rec["longitude"], float) and not 73 <= rec["longitude"] <= 136:
+            err("longitude", f"{rec['longitude']} is outside China (73–136)")
+        if isinstance(rec["latitude"], float) and not 3 <= rec["latitude"] <= 54:
+            err("latitude", f"{rec['latitude']} is outside China (3–54)")
+        rec["service_area"] = rec["service_area"] or "local"
+        if rec["service_area"] not in SERVICE_AREAS:
+            err("service_area", f"must be one of {', '.join(SERVICE_AREAS)}")
+        channels = [c for c in rec["channels"].split(LIST_SEP) if c] or ["onsite"]
+        unknown = [c for c in channels if c not in CHANNELS]
+        if unknown:
+            err("channels", f"unknown channel(s) {unknown}; use {LIST_SEP.join(CHANNELS)}")
+        rec["channels"] = LIST_SEP.join(channels)
+        for col in ("small_business_discount", "demo"):
+            b = _parse_bool(rec[col])
+            if b is None:
+                err(col, f"not a yes/no value: {rec[col]!r}")
+            rec[col] = bool(b)
+        if rec["turnaround_days"]:
+            try:
+                days = int(float(rec["turnaround_days"]))
+                if days <= 0:
+                    raise ValueError
+                rec["turnaround_days"] = days
+            except ValueError:
+                err("turnaround_days", f"not a positive number of days: {rec['turnaround_days']!r}")
+        else:
+            rec["turnaround_days"] = None
+        if bad:
+            issues.extend(bad)
+            continue
+        seen.add(rec["institution_id"])
+        rows.append(rec)
+    out = pd.DataFrame(rows, columns=list(INSTITUTION_COLUMNS))
+    return out, issues
+
+
+def _validate_lines(
+    df: pd.DataFrame,
+    name: str,
+    taxonomy: Taxonomy,
+    good_institutions: set[str],
+    known_bad: set[str],
+) -> tuple[pd.DataFrame, list[CatalogIssue]]:
+    issues: list[CatalogIssue] = []
+    subs = taxonomy.sub_services
+    rows = []
+    seen: set[str] = set()
+    cols = list(CAPABILITY_COLUMNS)
+    for i, r in enumerate(df.to_dict("records")):
+        rowno = i + 2
+        bad: list[CatalogIssue] = []
+        rec = {c: str(r.get(c, "") or "") for c in cols}
+        for col, required in CAPABILITY_COLUMNS.items():
+            if required and not rec[col]:
+                bad.append(CatalogIssue(name, rowno, col, "required value is empty"))
+        if rec["line_id"] and rec["line_id"] in seen:
+            bad.append(CatalogIssue(name, rowno, "line_id", f"duplicate id {rec['line_id']!r}"))
+        inst = rec["institution_id"]
+        if inst and inst not in good_institutions:
+            why = (
+                "was rejected (see its errors)"
+                if inst in known_bad
+                else "is not in the institutions table"
+            )
+            bad.append(CatalogIssue(name, rowno, "institution_id", f"institution {inst!r} {why}"))
+        if rec["sub_service"]:
+            if rec["sub_service"] not in subs:
+                bad.append(
+                    CatalogIssue(
+                        name,
+                        rowno,
+                        "sub_service",
+                        f"unknown sub-service code {rec['sub_service']!r}",
+                    )
+                )
+            else:
+                cat = taxonomy.category_of(rec["sub_service"])
+                if rec["category"] and rec["category"] != cat:
+                    bad.append(
+                        CatalogIssue(
+                            name,
+                            rowno,
+                            "category",
+                            f"{rec['category']!r} does not match sub-service ({cat})",
+                        )
+                    )
+                rec["category"] = cat
+        if bad:
+            issues.extend(bad)
+            continue
+        seen.add(rec["line_id"])
+        rows.append(rec)
+    return pd.DataFrame(rows, columns=cols), issues
+
+
+def catalog_files(path: Path) -> tuple[tuple[Path, str | None], tuple[Path, str | None]]:
+    """(institutions, capabilities) sources for a catalog directory or a two-sheet XLSX."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return (path, "institutions"), (path, "capabilities")
+    if not path.is_dir():
+        raise CatalogError(
+            f"catalog not found: {path} (a directory with institutions.csv and capabilities.csv, or an .xlsx)"
+        )
+    inst, caps = _find(path, "institutions"), _find(path, "capabilities")
+    if inst is None or caps is None:
+        raise CatalogError(f"{path}: needs institutions.csv|xlsx and capabilities.csv|xlsx")
+    return (inst, None), (caps, None)
+
+
+def file_fingerprint(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(set(paths)):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def load_catalog(
+    path: Path, taxonomy: Taxonomy | None = None, geo: Gazetteer | None = None
+) -> Catalog:
+    """Load and validate a catalog; raise CatalogError only when nothing usable can be read."""
+    taxonomy = taxonomy or load_taxonomy()
+    geo = geo or gazetteer()
+    (ipath, isheet), (cpath, csheet) = catalog_files(Path(path))
+    iname = ipath.name + (f"[{isheet}]" if isheet else "")
+    cname = cpath.name + (f"[{csheet}]" if csheet else "")
+    idf = _read_table(ipath, isheet)
+    cdf = _read_table(cpath, csheet)
+    _check_columns(idf, INSTITUTION_COLUMNS, iname)
+    _check_columns(cdf, CAPABILITY_COLUMNS, cname)
+    institutions, i_issues = _validate_institutions(idf, iname, geo)
+    good = set(institutions["institution_id"])
+    known_bad = set(idf["institution_id"]) - good
+    lines, c_issues = _validate_lines(cdf, cname, taxonomy, good, known_bad)
+    issues = i_issues + c_issues
+    if issues:
+        log.warning(
+            "catalog: %d row(s) rejected; first: %s",
+            len({(i.file, i.row) for i in issues}),
+            issues[0],
+        )
+    version = file_fingerprint([ipath, cpath])
+    return Catalog(institutions, lines, issues, version, [str(ipath), str(cpath)])

@@ -1,0 +1,68 @@
+"""The catalog's two tables and their columns: institutions, and their capability lines.
+
+A capability line is one thing an institution can do for an enterprise: for a lab, a product ×
+test item × method standard; for a metrology institute, an instrument × range × accuracy; for
+everyone else, a service with its basis. Lines are what retrieval matches; institutions are what
+ranking refers to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INSTITUTION_COLUMNS: dict[str, bool] = {
+    # column: required
+    "institution_id": True,
+    "name": True,
+    "type": True,
+    "adcode": True,
+    "parent_id": False,
+    "province": False,
+    "city": False,
+    "district": False,
+    "address": False,
+    "longitude": False,
+    "latitude": False,
+    "service_area": False,  # local | province | national
+    "accreditations": False,  # "|"-separated: CMA|CNAS|计量授权 …
+    "channels": False,  # "|"-separated subset of online|onsite
+    "small_business_discount": False,  # 小微优惠: true/false
+    "discount_note": False,
+    "turnaround_days": False,
+    "phone": False,
+    "email": False,
+    "description": False,
+    "demo": False,
+}
+
+CAPABILITY_COLUMNS: dict[str, bool] = {
+    "line_id": True,
+    "institution_id": True,
+    "sub_service": True,
+    "object": True,  # product / sample / instrument / service
+    "category": False,  # derived from sub_service; checked when given
+    "item": False,  # test item / parameter / what is done
+    "standard": False,  # method standard, regulation or basis
+    "standard_title": False,
+    "measuring_range": False,
+    "accuracy": False,
+    "description": False,
+}
+
+SERVICE_AREAS = ("local", "province", "national")
+CHANNELS = ("online", "onsite")
+LIST_SEP = "|"
+
+
+@dataclass(frozen=True)
+class CatalogIssue:
+    """One problem in one cell (or row) of a catalog file, for the person who maintains it."""
+
+    file: str
+    row: int  # spreadsheet row number: the header is row 1
+    column: str
+    message: str
+    severity: str = "error"  # error: row rejected | warning: row kept
+
+    def __str__(self) -> str:
+        return f"{self.file}: row {self.row}, column {self.column!r}: {self.message}"

@@ -1,0 +1,281 @@
+"""The ``qis-match`` command.
+
+    qis-match build [--catalog DIR]
+    qis-match match "TEXT" [--region 湖北省武汉市] [--top 10] [--json] [filters]
+    qis-match match < requests.txt --json          (one request per line, one JSON per line)
+    qis-match eval data/eval/dev.tsv [--json]
+    qis-match catalog generate [--lines N] [--out DIR] [--seed S]
+    qis-match catalog validate [PATH]
+
+Errors the user can fix (bad input, unknown region, no index) print one clear line and exit 2;
+in stdin mode a bad line yields an ``{"error": …}`` object and the other lines go on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from qis_match.errors import QisError
+from qis_match.settings import Settings
+from qis_match.taxonomy import CATEGORY_CODES
+
+log = logging.getLogger("qis_match")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    for key in ("home", "encoder", "encoder_model", "retrieval", "fusion"):
+        v = getattr(args, key, None)
+        if v:
+            overrides[key] = v
+    return Settings(**overrides)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--home", help="working directory for indexes and caches (QIS_HOME, default ./var)"
+    )
+    p.add_argument("--encoder", choices=["e5", "sentence-transformers"], help="QIS_ENCODER")
+    p.add_argument(
+        "--encoder-model", dest="encoder_model", help="local model path (sentence-transformers)"
+    )
+    p.add_argument("-v", "--verbose", action="store_true")
+
+
+def _add_matching(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--retrieval", choices=["hybrid", "dense", "bm25"], help="retrieval mode (baselines)"
+    )
+    p.add_argument("--fusion", choices=["rrf", "blend"])
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from qis_match.build import build_index
+
+    s = _settings(args)
+    report = build_index(s, Path(args.catalog) if args.catalog else None, progress=not args.quiet)
+    m = report.manifest
+    for issue in report.catalog.issues[:20]:
+        print(f"rejected: {issue}", file=sys.stderr)
+    if len(report.catalog.issues) > 20:
+        print(f"… and {len(report.catalog.issues) - 20} more problems", file=sys.stderr)
+    e = m["embedding"]
+    print(
+        f"built index {m['index_version']} at {report.path}\n"
+        f"  catalog {m['catalog_version']}: {m['institutions']} institutions, {m['lines']} lines "
+        f"({m['rejected_rows']} rows rejected)\n"
+        f"  {m['passages']} unique texts: {e['cached']} from cache, {e['embedded']} embedded with {m['encoder']}\n"
+        f"  {m['seconds']['total']:.1f} s (embedding {m['seconds']['embed']:.1f} s)"
+    )
+    return 0
+
+
+def _filters(args: argparse.Namespace):
+    from qis_match.ranking.ranker import Filters
+
+    return Filters(
+        categories=args.category or None,
+        province=args.province,
+        city=args.city,
+        online=True if args.online else None,
+        small_business_discount=True if args.discount else None,
+        accreditation=args.accreditation,
+    )
+
+
+def _print_human(res, out=None) -> None:
+    out = out or sys.stdout
+    ent = res.entities
+    region = "".join(
+        x
+        for x in (
+            ent.get("province"),
+            ent.get("city") if ent.get("city") != ent.get("province") else None,
+            ent.get("district"),
+        )
+        if x
+    )
+    print(f"请求: {res.text}", file=out)
+    if region:
+        print(
+            f"地区: {region}（{'窗口选择' if ent.get('region_source') == 'argument' else '文本识别'}）",
+            file=out,
+        )
+    if ent.get("region_ambiguous"):
+        print(f"地区不明确: {'、'.join(ent['region_ambiguous'])}（请用 --region 指定）", file=out)
+    if not res.needs:
+        print(f"未识别到质量基础设施服务需求。{res.signals.get('abstain', '')}", file=out)
+        return
+    print(
+        "需求: " + "，".join(f"{n.name}({n.category}) {n.score:.2f}" for n in res.needs), file=out
+    )
+    for r in res.referrals:
+        near = {
+            "same_city": "同城",
+            "same_province": "同省",
+            "national": "全国服务",
+            "elsewhere": "外地",
+        }.get(r.locality or "", "")
+        dist = f" {r.distance_km:.0f}km" if r.distance_km is not None else ""
+        flags = ("  线上" if "online" in r.channels else "") + (
+            "  小微优惠" if r.small_business_discount else ""
+        )
+        print(
+            f"{r.rank:>2}. {r.institution_name}  [{r.category}] {r.score:.3f}  {r.province}{r.city} {near}{dist}{flags}",
+            file=out,
+        )
+        print(f"    {r.address}  电话 {r.phone}", file=out)
+        for e in r.evidence:
+            terms = f"  匹配词: {'、'.join(e.matched_terms)}" if e.matched_terms else ""
+            print(f"    · {e.text[:90]}{terms}", file=out)
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from qis_match.pipeline import Matcher
+    from qis_match.text.normalize import decode_bytes
+
+    matcher = Matcher(_settings(args))
+    filters = _filters(args)
+    if args.text is not None:
+        res = matcher.match(args.text, region=args.region, top_k=args.top, filters=filters)
+        if args.json:
+            print(json.dumps(res.to_dict(), ensure_ascii=False))
+        else:
+            _print_human(res)
+        return 0
+    status = 0
+    for lineno, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            text = decode_bytes(raw).rstrip("\r\n")
+            if not text.strip():
+                continue
+            res = matcher.match(text, region=args.region, top_k=args.top, filters=filters)
+            out = res.to_dict()
+        except QisError as exc:
+            status = 1
+            out = {"line": lineno, "error": str(exc)}
+        if args.json:
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        elif "error" in out:
+            print(f"line {lineno}: {out['error']}", file=sys.stderr)
+        else:
+            _print_human(res)
+            print()
+    return status
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qis_match.evaluation import evaluate, format_report, read_labelled
+    from qis_match.pipeline import Matcher
+
+    rows = read_labelled(Path(args.file))
+    metrics = evaluate(Matcher(_settings(args)), rows)
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False, indent=2))
+    else:
+        print(format_report(metrics))
+        if args.failures:
+            for f in metrics["failures"]:
+                print(f"  {f['id']}: gold {f['gold']} pred {f['pred']}  {f['text'][:60]}")
+    return 0
+
+
+def cmd_catalog_generate(args: argparse.Namespace) -> int:
+    from qis_match.catalog.generate import generate_catalog
+
+    n_inst, n_lines = generate_catalog(Path(args.out), args.lines, args.seed)
+    print(f"wrote {n_inst} institutions and {n_lines} capability lines to {args.out}")
+    return 0
+
+
+def cmd_catalog_validate(args: argparse.Namespace) -> int:
+    from qis_match.catalog import load_catalog
+
+    s = _settings(args)
+    cat = load_catalog(Path(args.path) if args.path else s.catalog_dir)
+    for issue in cat.issues:
+        print(issue)
+    print(
+        f"{len(cat.institutions)} institutions and {len(cat.lines)} lines valid; {len(cat.issues)} problem(s)"
+    )
+    return 1 if cat.errors else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="qis-match", description="QI one-stop matching and referral engine"
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build the index over a catalog (default: the demo catalog)")
+    b.add_argument("--catalog", help="catalog directory or .xlsx (default: data/catalog)")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_common(b)
+    b.set_defaults(func=cmd_build)
+
+    m = sub.add_parser("match", help="match a request (or one request per stdin line)")
+    m.add_argument(
+        "text", nargs="?", help="the request; omit to read one request per line from stdin"
+    )
+    m.add_argument("--region", help="the enterprise's region, e.g. 湖北省武汉市")
+    m.add_argument("--top", type=int, default=None, help="number of referrals (default 10)")
+    m.add_argument("--json", action="store_true", help="print the JSON contract")
+    m.add_argument(
+        "--category", action="append", choices=CATEGORY_CODES, help="only these categories"
+    )
+    m.add_argument("--province", help="only institutions in this province (e.g. 湖北省)")
+    m.add_argument("--city", help="only institutions in this city (e.g. 武汉市)")
+    m.add_argument("--online", action="store_true", help="only institutions that serve online")
+    m.add_argument("--discount", action="store_true", help="only institutions with 小微优惠")
+    m.add_argument("--accreditation", help="only institutions holding it, e.g. CNAS")
+    _add_common(m)
+    _add_matching(m)
+    m.set_defaults(func=cmd_match)
+
+    e = sub.add_parser("eval", help="score a labelled TSV (id, categories, region, text)")
+    e.add_argument("file")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--failures", action="store_true", help="list the requests it got wrong")
+    _add_common(e)
+    _add_matching(e)
+    e.set_defaults(func=cmd_eval)
+
+    c = sub.add_parser("catalog", help="demo catalog generation and validation")
+    csub = c.add_subparsers(dest="catalog_command", required=True)
+    g = csub.add_parser("generate", help="generate the fictional demo catalog")
+    g.add_argument("--lines", type=int, default=16000, help="about this many capability lines")
+    g.add_argument("--out", default="data/catalog")
+    g.add_argument("--seed", type=int, default=7)
+    g.add_argument("-v", "--verbose", action="store_true")
+    g.set_defaults(func=cmd_catalog_generate)
+    v = csub.add_parser(
+        "validate", help="report every bad row of a catalog by file, row and column"
+    )
+    v.add_argument("path", nargs="?")
+    _add_common(v)
+    v.set_defaults(func=cmd_catalog_validate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.func(args)
+    except QisError as exc:
+        print(f"qis-match: error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"qis-match: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

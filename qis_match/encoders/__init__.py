@@ -1,0 +1,31 @@
+"""Encoders behind one interface, chosen by settings: ``e5`` (embedded default) or
+``sentence-transformers`` (any local model directory)."""
+
+from __future__ import annotations
+
+from qis_match.encoders.base import Encoder
+from qis_match.settings import Settings
+
+
+def make_encoder(settings: Settings) -> Encoder:
+    """Build the encoder the settings name."""
+    if settings.encoder == "e5":
+        from qis_match.encoders.e5 import E5Encoder
+
+        return E5Encoder(threads=settings.encoder_threads or None)
+    if settings.encoder == "sentence-transformers":
+        from qis_match.encoders.sentence_transformers import SentenceTransformerEncoder
+
+        if not settings.encoder_model:
+            raise ValueError(
+                "encoder 'sentence-transformers' needs QIS_ENCODER_MODEL=/path/to/model"
+            )
+        return SentenceTransformerEncoder(
+            settings.encoder_model,
+            query_prefix=settings.encoder_query_prefix,
+            passage_prefix=settings.encoder_passage_prefix,
+        )
+    raise ValueError(f"unknown encoder {settings.encoder!r}")
+
+
+__all__ = ["Encoder", "make_encoder"]

@@ -1,0 +1,57 @@
+"""Embed many passages: deduplicate, reuse the cache, batch the rest with a progress bar."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from qis_match.encoders.base import Encoder
+from qis_match.store.embedding_cache import EmbeddingCache
+
+log = logging.getLogger(__name__)
+
+
+def embed_passages(
+    encoder: Encoder,
+    texts: Sequence[str],
+    cache: EmbeddingCache | None = None,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Vectors for ``texts`` (one row each, in order) and counts: unique, cached, embedded."""
+    unique = list(dict.fromkeys(texts))
+    out = np.zeros((len(unique), encoder.dim), dtype=np.float32)
+    cached = cache.get_many(encoder.name, unique, encoder.dim) if cache else {}
+    for i, v in cached.items():
+        out[i] = v
+    todo = [i for i in range(len(unique)) if i not in cached]
+    log.info(
+        "embedding: %d texts, %d unique, %d cached, %d to embed",
+        len(texts),
+        len(unique),
+        len(cached),
+        len(todo),
+    )
+    with tqdm(
+        total=len(todo), desc="embedding", unit="text", disable=not progress or not todo
+    ) as bar:
+        for start in range(0, len(todo), batch_size):
+            idx = todo[start : start + batch_size]
+            batch = [unique[i] for i in idx]
+            vecs = encoder.encode_passages(batch)
+            out[idx] = vecs
+            if cache:
+                cache.put_many(encoder.name, batch, vecs)
+            bar.update(len(idx))
+    where = {t: i for i, t in enumerate(unique)}
+    rows = np.asarray([where[t] for t in texts], dtype=np.int64)
+    stats = {
+        "texts": len(texts),
+        "unique": len(unique),
+        "cached": len(cached),
+        "embedded": len(todo),
+    }
+    return out[rows] if len(texts) != len(unique) else out, stats

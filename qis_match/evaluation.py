@@ -1,0 +1,133 @@
+"""Score the matcher on a labelled file (TSV: id, categories, region, text).
+
+``categories`` is ``|``-separated category codes, most important first; ``none`` (or empty) marks
+a request that is not a QI need. Metrics:
+- top1: share of QI requests whose first need is a gold category;
+- needs micro-F1: predicted need set vs gold set, over all requests;
+- precision@5: share of the top-5 referrals whose category is gold (QI requests; fewer than 5
+  referrals count as misses);
+- locality: share of top-5 referrals in the gold region's city / province (rows with a region);
+- rejection: share of non-QI requests with no needs; false rejection: QI requests with none.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qis_match.errors import InputError, RegionError
+from qis_match.geo import gazetteer
+from qis_match.pipeline import Matcher
+from qis_match.taxonomy import CATEGORY_CODES
+
+
+@dataclass
+class LabelledRequest:
+    id: str
+    categories: list[str]
+    region: str
+    text: str
+
+
+def read_labelled(path: Path) -> list[LabelledRequest]:
+    out = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader)
+        if [h.strip() for h in header[:4]] != ["id", "categories", "region", "text"]:
+            raise InputError(f"{path}: header must be id, categories, region, text")
+        for lineno, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != 4:
+                raise InputError(
+                    f"{path}: line {lineno}: expected 4 tab-separated fields, got {len(row)}"
+                )
+            cats = [c.strip() for c in row[1].split("|") if c.strip() and c.strip() != "none"]
+            bad = [c for c in cats if c not in CATEGORY_CODES]
+            if bad:
+                raise InputError(f"{path}: line {lineno}: unknown category {bad}")
+            out.append(LabelledRequest(row[0], cats, row[2].strip(), row[3]))
+    return out
+
+
+def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
+    geo = gazetteer()
+    top1, p_at_k, lat = [], [], []
+    tp = fp = fn = 0
+    rejected_none, rejected_qi = [], []
+    loc_city, loc_prov = [], []
+    per_cat: dict[str, list[int]] = {c: [] for c in CATEGORY_CODES}
+    failures = []
+    matcher.match("压力表检定")  # warm-up: first-call costs are not per-request latency
+    for r in rows:
+        t0 = time.perf_counter()
+        res = matcher.match(r.text, region=r.region or None, top_k=max(k, 10))
+        lat.append((time.perf_counter() - t0) * 1000)
+        gold = set(r.categories)
+        pred = [n.category for n in res.needs]
+        tp += len(gold & set(pred))
+        fp += len(set(pred) - gold)
+        fn += len(gold - set(pred))
+        if not gold:
+            rejected_none.append(int(not pred))
+            if pred:
+                failures.append({"id": r.id, "gold": "none", "pred": pred, "text": r.text})
+            continue
+        rejected_qi.append(int(not pred))
+        hit = int(bool(pred) and pred[0] in gold)
+        top1.append(hit)
+        per_cat[r.categories[0]].append(hit)
+        refs = res.referrals[:k]
+        p_at_k.append(sum(ref.category in gold for ref in refs) / k)
+        if not hit:
+            failures.append({"id": r.id, "gold": r.categories, "pred": pred, "text": r.text})
+        if r.region and refs:
+            try:
+                place = geo.resolve(r.region)
+            except RegionError:
+                continue
+            loc_city.append(np.mean([ref.city == (place.city or "") for ref in refs]))
+            loc_prov.append(np.mean([ref.province == place.province for ref in refs]))
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    lat_arr = np.asarray(lat)
+    return {
+        "requests": len(rows),
+        "qi_requests": len(top1),
+        "non_qi_requests": len(rejected_none),
+        "top1": float(np.mean(top1)) if top1 else 0.0,
+        "needs_micro_f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+        f"precision_at_{k}": float(np.mean(p_at_k)) if p_at_k else 0.0,
+        "locality_same_city": float(np.mean(loc_city)) if loc_city else 0.0,
+        "locality_same_province": float(np.mean(loc_prov)) if loc_prov else 0.0,
+        "non_qi_rejected": float(np.mean(rejected_none)) if rejected_none else 0.0,
+        "qi_wrongly_rejected": float(np.mean(rejected_qi)) if rejected_qi else 0.0,
+        "top1_by_category": {c: round(float(np.mean(v)), 3) for c, v in per_cat.items() if v},
+        "latency_ms": {
+            "p50": float(np.percentile(lat_arr, 50)),
+            "p95": float(np.percentile(lat_arr, 95)),
+            "mean": float(lat_arr.mean()),
+        },
+        "failures": failures,
+    }
+
+
+def format_report(m: dict) -> str:
+    lines = [
+        f"requests            {m['requests']} ({m['qi_requests']} QI, {m['non_qi_requests']} non-QI)",
+        f"category top-1      {m['top1']:.3f}",
+        f"needs micro-F1      {m['needs_micro_f1']:.3f}",
+        f"referral P@5        {m['precision_at_5']:.3f}",
+        f"locality city/prov  {m['locality_same_city']:.3f} / {m['locality_same_province']:.3f}",
+        f"non-QI rejected     {m['non_qi_rejected']:.3f}",
+        f"QI wrongly rejected {m['qi_wrongly_rejected']:.3f}",
+        f"latency ms p50/p95  {m['latency_ms']['p50']:.1f} / {m['latency_ms']['p95']:.1f}",
+        "top-1 by category   "
+        + ", ".join(f"{c} {v:.2f}" for c, v in m["top1_by_category"].items()),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Ranking: from matching capability lines to ranked, diverse, nearby institutions."""

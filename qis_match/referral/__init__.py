@@ -1,0 +1,1 @@
+"""Referrals: the result objects and their JSON contract."""

@@ -1,0 +1,82 @@
+"""What a match returns: the ``--json`` contract that the service, analytics and eval rely on.
+
+``MatchResult.to_dict()`` is the contract. Keys are only ever added, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from qis_match.understanding.needs import Need
+
+
+@dataclass
+class Evidence:
+    """One capability line that made the referral, and the request words it shares."""
+
+    line_id: str
+    text: str
+    sub_service: str
+    standard: str
+    score: float
+    matched_terms: list[str]
+
+
+@dataclass
+class Referral:
+    rank: int
+    institution_id: str
+    institution_name: str
+    category: str
+    sub_service: str
+    score: float
+    relevance: float
+    locality: str | None  # same_city | same_province | national | elsewhere | None (no region)
+    distance_km: float | None
+    province: str
+    city: str
+    district: str
+    address: str
+    phone: str
+    institution_type: str
+    channels: list[str]
+    small_business_discount: bool
+    turnaround_days: int | None
+    evidence: list[Evidence]
+    resource_type: str = "institution"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["score"] = round(self.score, 4)
+        d["relevance"] = round(self.relevance, 4)
+        if self.distance_km is not None:
+            d["distance_km"] = round(self.distance_km, 1)
+        for e in d["evidence"]:
+            e["score"] = round(e["score"], 4)
+        return d
+
+
+@dataclass
+class MatchResult:
+    text: str
+    needs: list[Need]
+    referrals: list[Referral]
+    entities: dict
+    signals: dict = field(default_factory=dict)
+    index_version: str = ""
+    catalog_version: str = ""
+    encoder: str = ""
+    elapsed_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "needs": [n.to_dict() for n in self.needs],
+            "referrals": [r.to_dict() for r in self.referrals],
+            "entities": self.entities,
+            "signals": self.signals,
+            "index_version": self.index_version,
+            "catalog_version": self.catalog_version,
+            "encoder": self.encoder,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+        }

@@ -1,0 +1,111 @@
+"""One settings object for the whole engine.
+
+Values come, highest priority first, from: keyword arguments, environment variables prefixed
+``QIS_`` (e.g. ``QIS_HOME=/srv/qis``, ``QIS_ENCODER=sentence-transformers``), a TOML file named
+by ``QIS_CONFIG`` (or ``qis-match.toml`` in the working directory), then the defaults below.
+Components receive the settings object; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT / "data"
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("QIS_CONFIG", "qis-match.toml"))
+
+
+class Settings(BaseSettings):
+    """Everything configurable about building, matching and ranking."""
+
+    model_config = SettingsConfigDict(env_prefix="QIS_", extra="ignore")
+
+    # --- where things live
+    home: Path = Field(Path("var"), description="Working directory for indexes and caches.")
+    data_dir: Path = Field(DATA_DIR, description="Taxonomy, lexicon and reference data.")
+    catalog_dir: Path = Field(DATA_DIR / "catalog", description="Catalog to build from.")
+
+    # --- encoder
+    encoder: Literal["e5", "sentence-transformers"] = "e5"
+    encoder_model: str = Field("", description="Local model path for sentence-transformers.")
+    encoder_query_prefix: str = Field("", description="Prefix for queries (sentence-transformers).")
+    encoder_passage_prefix: str = Field(
+        "", description="Prefix for passages (sentence-transformers)."
+    )
+    encoder_batch_size: int = 32
+    encoder_threads: int = Field(0, description="0 = all cores.")
+
+    # --- retrieval
+    retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    fusion: Literal["rrf", "blend"] = "blend"
+    rrf_k: int = 60
+    blend_dense_weight: float = 0.6
+    candidate_passages: int = 120
+
+    # --- need detection and abstention
+    need_min_share: float = Field(
+        0.2, description="Keep a need whose score is at least this share of the best."
+    )
+    abstain_min_dense: float = Field(
+        0.875, description="Below this best cosine and with no QI keyword: not a QI need."
+    )
+
+    # --- ranking
+    top_k: int = 10
+    evidence_lines: int = 3
+    min_relevance: float = Field(
+        0.3, description="Drop lines scoring below this share of the best."
+    )
+    locality_weight: float = Field(0.25, description="How much nearness can lift a referral.")
+    category_mismatch_penalty: float = Field(
+        0.5, description="Factor for lines outside the detected needs."
+    )
+    branch_decay: float = Field(
+        0.5, description="Score factor per earlier referral of the same group."
+    )
+
+    # --- input limits
+    max_text_chars: int = 2000
+
+    @property
+    def index_root(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def cache_path(self) -> Path:
+        return self.home / "embeddings.sqlite"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Persistence: the embedding cache and the versioned index directory."""

@@ -1,0 +1,123 @@
+"""The versioned index directory.
+
+Layout under ``<home>/index``::
+
+    CURRENT                  name of the version being served (replaced atomically)
+    v20261121T101500-1a2b3c/ one complete, immutable index version
+        manifest.json        catalog version, encoder, counts, timings
+        institutions.parquet lines.parquet passages.parquet
+        vectors.npy dense.faiss bm25_*.{npz,npy,json}
+
+A build writes a ``.building-*`` directory, renames it to its version name when complete and only
+then points CURRENT at it, so a crash mid-build leaves the previous version serving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qis_match.errors import IndexNotBuiltError
+from qis_match.retrieval.bm25 import BM25Index
+from qis_match.retrieval.dense import DenseIndex
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class IndexData:
+    """Everything a Matcher needs, loaded from one index version."""
+
+    path: Path
+    manifest: dict
+    institutions: pd.DataFrame
+    lines: pd.DataFrame  # one row per capability line, with its passage_id
+    passages: pd.DataFrame  # passage_id, text
+    vectors: np.ndarray  # passages × dim
+    dense: DenseIndex
+    bm25: BM25Index
+
+    @property
+    def version(self) -> str:
+        return self.manifest["index_version"]
+
+
+class IndexStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def new_build_dir(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f".building-{uuid.uuid4().hex[:8]}"
+        path.mkdir()
+        return path
+
+    def commit(self, build_dir: Path, manifest: dict, keep: int = 3) -> Path:
+        """Publish a complete build: name it, then switch CURRENT atomically."""
+        version = time.strftime("v%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        manifest = {**manifest, "index_version": version, "format": FORMAT_VERSION}
+        _write_json(build_dir / MANIFEST, manifest)
+        final = self.root / version
+        os.replace(build_dir, final)
+        tmp = self.root / f".CURRENT.{uuid.uuid4().hex[:6]}"
+        tmp.write_text(version + "\n", encoding="utf-8")
+        os.replace(tmp, self.root / "CURRENT")
+        self._prune(keep)
+        return final
+
+    def _prune(self, keep: int) -> None:
+        current = self.current_version()
+        versions = sorted(p for p in self.root.glob("v*") if p.is_dir())
+        for p in versions[:-keep]:
+            if p.name != current:
+                shutil.rmtree(p, ignore_errors=True)
+        for p in self.root.glob(".building-*"):
+            # Leftovers of killed builds older than a day: nobody is writing them any more.
+            if time.time() - p.stat().st_mtime > 86400:
+                shutil.rmtree(p, ignore_errors=True)
+
+    def current_version(self) -> str | None:
+        f = self.root / "CURRENT"
+        if not f.exists():
+            return None
+        name = f.read_text(encoding="utf-8").strip()
+        return name or None
+
+    def current_path(self) -> Path:
+        version = self.current_version()
+        if version is None or not (self.root / version / MANIFEST).exists():
+            raise IndexNotBuiltError(f"no index at {self.root}: run `qis-match build` first")
+        return self.root / version
+
+    def load(self, path: Path | None = None) -> IndexData:
+        path = path or self.current_path()
+        with open(path / MANIFEST, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+        return IndexData(
+            path=path,
+            manifest=manifest,
+            institutions=pd.read_parquet(path / "institutions.parquet"),
+            lines=pd.read_parquet(path / "lines.parquet"),
+            passages=pd.read_parquet(path / "passages.parquet"),
+            vectors=np.load(path / "vectors.npy", mmap_mode="r"),
+            dense=DenseIndex.load(path / "dense.faiss"),
+            bm25=BM25Index.load(path),
+        )
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""Text handling: normalisation of messy pasted input and QI-aware tokenization."""

@@ -1,0 +1,88 @@
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qis_match.build import build_index
+from qis_match.errors import IndexNotBuiltError
+from qis_match.store.embedding_cache import EmbeddingCache
+from qis_match.store.index_store import IndexStore
+
+
+class CountingEncoder:
+    """Wraps the real encoder and counts the passages it is asked to embed."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.dim, self.passages = inner, inner.name, inner.dim, 0
+
+    def encode_queries(self, texts):
+        return self.inner.encode_queries(texts)
+
+    def encode_passages(self, texts):
+        self.passages += len(texts)
+        return self.inner.encode_passages(texts)
+
+
+def test_identical_texts_are_embedded_once_and_rebuilds_reuse_the_cache(
+    tmp_settings, fixture_catalog, tmp_path, e5_encoder
+):
+    enc = CountingEncoder(e5_encoder)
+    r1 = build_index(tmp_settings, encoder=enc, progress=False)
+    n_passages = r1.manifest["passages"]
+    assert n_passages < r1.manifest["lines"]  # the same capability at several labs is one text
+    assert enc.passages == n_passages
+
+    d = tmp_path / "cat"
+    shutil.copytree(fixture_catalog, d)
+    caps = pd.read_csv(d / "capabilities.csv", dtype=str, keep_default_na=False)
+    caps.loc[len(caps)] = [
+        "L999",
+        "T-LAB-WH",
+        "testing",
+        "testing.electrical",
+        "电饭锅",
+        "泄漏电流",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
+    caps.to_csv(d / "capabilities.csv", index=False)
+    enc.passages = 0
+    r2 = build_index(tmp_settings, catalog_path=d, encoder=enc, progress=False)
+    assert enc.passages == 1  # only the new line's text
+    assert r2.manifest["embedding"]["cached"] == n_passages
+    assert r2.manifest["catalog_version"] != r1.manifest["catalog_version"]
+
+
+def test_cache_roundtrip(tmp_path):
+    c = EmbeddingCache(tmp_path / "c.sqlite")
+    v = np.arange(6, dtype=np.float32).reshape(2, 3)
+    c.put_many("m", ["a", "b"], v)
+    got = c.get_many("m", ["b", "x", "a", "b"], 3)
+    assert set(got) == {0, 2, 3} and np.allclose(got[2], v[0])
+    assert c.get_many("other-model", ["a"], 3) == {}
+    assert c.get_many("m", ["a"], 4) == {}  # a different dimension is never served
+
+
+def test_new_version_switches_atomically_and_failed_build_keeps_old(
+    tmp_settings, e5_encoder, monkeypatch
+):
+    store = IndexStore(tmp_settings.index_root)
+    with pytest.raises(IndexNotBuiltError):
+        store.current_path()
+    first = build_index(tmp_settings, encoder=e5_encoder, progress=False).path
+    assert store.current_path() == first
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("qis_match.build.DenseIndex.build", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_index(tmp_settings, encoder=e5_encoder, progress=False)
+    assert store.current_path() == first
+    assert not list(tmp_settings.index_root.glob(".building-*"))  # cleaned up
+    data = store.load()
+    assert len(data.lines) == 28 and data.vectors.shape[1] == 384

@@ -1,0 +1,89 @@
+"""End-to-end matching on the small fixture catalog with the real embedded encoder."""
+
+import json
+
+import pytest
+
+from qis_match.errors import InputError, RegionError
+from qis_match.ranking.ranker import Filters
+from qis_match.taxonomy import CATEGORY_CODES
+
+
+def test_pressure_gauge_goes_to_metrology_nearby_with_evidence(matcher):
+    res = matcher.match("我们厂的压力表到期了要送检", region="湖北省武汉市")
+    assert res.needs[0].category == "metrology"
+    top = res.referrals[0]
+    assert top.institution_id == "T-MET-WH" and top.locality == "same_city"
+    assert top.category == "metrology"
+    assert any("压力表" in e.matched_terms for e in top.evidence)
+    assert any("一般压力表" in e.text for e in top.evidence)
+    # The other metrology institutes follow: same province before other provinces.
+    order = [r.institution_id for r in res.referrals if r.category == "metrology"]
+    assert order.index("T-MET-YC") < order.index("T-MET-CS")
+
+
+def test_region_from_text_when_no_region_given(matcher):
+    res = matcher.match("长沙的食品厂，大米要检测重金属")
+    assert res.entities["city"] == "长沙市" and res.entities["region_source"] == "text"
+    assert res.needs[0].category == "testing"
+    assert res.referrals[0].institution_id == "T-LAB-CS"
+
+
+def test_not_a_qi_need_gets_no_referrals(matcher):
+    res = matcher.match("请问个人所得税怎么申报")
+    assert res.needs == [] and res.referrals == []
+    assert "abstain" in res.signals
+
+
+def test_branches_of_one_group_do_not_fill_the_top(matcher):
+    res = matcher.match("电热水壶要做泄漏电流检测", region="广东省深圳市")
+    top3 = [r.institution_id for r in res.referrals[:3]]
+    assert sum(i.startswith("T-LAB-SZ") for i in top3) <= 2
+    assert "T-LAB-WH" in top3
+
+
+def test_filters(matcher):
+    res = matcher.match("电热水壶要做泄漏电流检测", filters=Filters(province="湖北省"))
+    assert res.referrals and all(r.province == "湖北省" for r in res.referrals)
+    res = matcher.match("我们厂的压力表到期了要送检", filters=Filters(small_business_discount=True))
+    assert res.referrals and all(r.small_business_discount for r in res.referrals)
+    res = matcher.match(
+        "电热水壶CCC认证", filters=Filters(online=True, categories=["certification"])
+    )
+    assert [r.institution_id for r in res.referrals] == ["T-CERT-BJ"]
+
+
+def test_json_contract(matcher):
+    res = matcher.match("想注册商标再做个团体标准", region="湖南省长沙市", top_k=5)
+    d = json.loads(json.dumps(res.to_dict(), ensure_ascii=False))
+    assert set(d) >= {"needs", "referrals", "entities"}
+    assert d["needs"] and all(
+        n["category"] in CATEGORY_CODES and 0 <= n["score"] <= 1 for n in d["needs"]
+    )
+    scores = [n["score"] for n in d["needs"]]
+    assert scores == sorted(scores, reverse=True)
+    assert {n["category"] for n in d["needs"]} >= {"ip", "standards"}
+    assert len(d["referrals"]) <= 5
+    for r in d["referrals"]:
+        assert {
+            "institution_id",
+            "institution_name",
+            "category",
+            "score",
+            "province",
+            "city",
+            "evidence",
+        } <= set(r)
+        assert r["category"] in CATEGORY_CODES and r["evidence"]
+        assert {"line_id", "text", "matched_terms"} <= set(r["evidence"][0])
+    assert d["entities"]["province"] == "湖南省" and d["entities"]["city"] == "长沙市"
+    assert d["index_version"] and d["catalog_version"]
+
+
+def test_bad_input_is_a_clear_error(matcher):
+    with pytest.raises(InputError):
+        matcher.match("   ")
+    with pytest.raises(InputError, match="maximum"):
+        matcher.match("压力表" * 5000)
+    with pytest.raises(RegionError):
+        matcher.match("压力表送检", region="火星市")
