@@ -101,6 +101,8 @@ class Gazetteer:
                 )
         rows = []
         for code, (name, lon, lat) in raw.items():
+            if code[:2] in _MUNICIPALITIES and code[4:] == "00" and code[2:4] != "00":
+                continue  # 北京市/市辖区 entries that only repeat the municipality
             # A few units have no coordinates: place them at their city's, else province's.
             for parent in (code, code[:4] + "00", code[:2] + "0000"):
                 if lon is None and parent in raw:

@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     min_relevance: float = Field(
         0.3, description="Drop lines scoring below this share of the best."
     )
-    locality_weight: float = Field(0.25, description="How much nearness can lift a referral.")
+    locality_weight: float = Field(0.5, description="How much nearness can lift a referral.")
     category_mismatch_penalty: float = Field(
         0.5, description="Factor for lines outside the detected needs."
     )
@@ -85,9 +85,13 @@ class Settings(BaseSettings):
     def index_root(self) -> Path:
         return self.home / "index"
 
+    embedding_cache: Path | None = Field(
+        None, description="Embedding cache file (default <home>/embeddings.sqlite)."
+    )
+
     @property
     def cache_path(self) -> Path:
-        return self.home / "embeddings.sqlite"
+        return self.embedding_cache or self.home / "embeddings.sqlite"
 
     @classmethod
     def settings_customise_sources(

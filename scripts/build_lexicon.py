@@ -31,6 +31,7 @@ and then by word. Each line is `word freq tag`, as jieba.load_userdict expects.
 
 Usage: python scripts/build_lexicon.py [--thuocl DIR] [--out FILE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,8 +87,10 @@ def read_qi_terms(path: Path) -> list[str]:
             if len(term) < 2:
                 continue
             if term != fields[0].strip():
-                print(f"warning: {path.name}:{lineno}: removed spaces from {fields[0]!r}",
-                      file=sys.stderr)
+                print(
+                    f"warning: {path.name}:{lineno}: removed spaces from {fields[0]!r}",
+                    file=sys.stderr,
+                )
             if term in seen:
                 print(f"warning: {path.name}:{lineno}: duplicate term {term!r}", file=sys.stderr)
                 continue
@@ -196,34 +199,57 @@ def thuocl_entries(thuocl_dir: Path, skip: set[str]) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--thuocl", type=Path, default=DEFAULT_THUOCL,
-                        help="directory with the THUOCL_*.txt lists (default: %(default)s)")
-    parser.add_argument("--qi-terms", type=Path, default=DEFAULT_QI_TERMS,
-                        help="QI term list, term<TAB>kind (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="output jieba user dictionary (default: %(default)s)")
+    parser.add_argument(
+        "--thuocl",
+        type=Path,
+        default=DEFAULT_THUOCL,
+        help="directory with the THUOCL_*.txt lists (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--qi-terms",
+        type=Path,
+        default=DEFAULT_QI_TERMS,
+        help="QI term list, term<TAB>kind (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="output jieba user dictionary (default: %(default)s)",
+    )
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--jieba-dict", type=Path,
-                       help="jieba's stock dict.txt (default: the installed jieba's)")
-    group.add_argument("--no-jieba-dict", action="store_true",
-                       help="do not skip THUOCL words that jieba already knows")
+    group.add_argument(
+        "--jieba-dict", type=Path, help="jieba's stock dict.txt (default: the installed jieba's)"
+    )
+    group.add_argument(
+        "--no-jieba-dict",
+        action="store_true",
+        help="do not skip THUOCL words that jieba already knows",
+    )
     args = parser.parse_args()
 
     base_path = None if args.no_jieba_dict else (args.jieba_dict or find_jieba_dict())
     if base_path is None and not args.no_jieba_dict:
-        print("warning: jieba's dict.txt not found; THUOCL words jieba knows are not skipped",
-              file=sys.stderr)
+        print(
+            "warning: jieba's dict.txt not found; THUOCL words jieba knows are not skipped",
+            file=sys.stderr,
+        )
     qi_terms = read_qi_terms(args.qi_terms)
     thuocl = thuocl_entries(args.thuocl, jieba_base_words(base_path) | set(qi_terms))
 
     lines = [f"{term} {QI_FREQ} {QI_TAG}" for term in sorted(qi_terms)]
-    lines += [f"{word} {freq} {THUOCL_TAG}"
-              for word, freq in sorted(thuocl.items(), key=lambda e: (-e[1], e[0]))]
+    lines += [
+        f"{word} {freq} {THUOCL_TAG}"
+        for word, freq in sorted(thuocl.items(), key=lambda e: (-e[1], e[0]))
+    ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(lines) + "\n")
-    print(f"wrote {args.out}: {len(qi_terms)} QI terms + {len(thuocl)} THUOCL entries "
-          f"= {len(lines)} lines", file=sys.stderr)
+    print(
+        f"wrote {args.out}: {len(qi_terms)} QI terms + {len(thuocl)} THUOCL entries "
+        f"= {len(lines)} lines",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,11 @@ class SentenceTransformerEncoder:
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(get_dim())
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.name = f"st:{path.name}:{_model_fingerprint(path)}:{query_prefix}|{passage_prefix}"

@@ -19,15 +19,16 @@ from pathlib import Path
 from qis_match.settings import DATA_DIR
 
 # Chinese national/industry/local/group standards and metrology regulations.
-_CN_PREFIX = r"(?:[A-Z]{1,4}/[TZ]|GB|JJG|JJF|HJ|QB|YY|NY|GA|WS|JGJ|CJJ|DB\d{2,6}/T|T/[A-Z]{2,12})"
-_CN_CODE = _CN_PREFIX + r"\s*\d{1,6}(?:\.\d{1,3})*(?:\s*[-—–]\s*\d{2,4})?"
+_CN_PREFIX = r"(?:[A-Z]{1,4}/[TZ]|GBZ|GB|GJB|JJG|JJF|JTG|TSG|HJ|QB|YY|NY|GA|WS|JGJ|CJJ|CECS|DB\d{2,6}/T|T/[A-Z]{2,12})"
+_CN_CODE = _CN_PREFIX + r"\s*[A-Z]?\d{1,6}(?:\.\d{1,3}[A-Z]?)*[A-Z]?(?:\s*[-—–:]\s*\d{2,4})?"
 # International and foreign standards.
-_INTL_PREFIX = r"(?:ISO/IEC|ISO/TS|ISO|IEC|EN|ASTM|UL|IATF|ANSI|BS|JIS|DIN|AS/NZS|SAE|IEEE|CISPR)"
+_INTL_PREFIX = r"(?:ISO/IEC|ISO/TS|ISO/TR|IEC/TS|IEC TS|IEC TR|ISO TS|ISO|IEC|EN|ASTM|UL|IATF|ANSI|BS|JIS|DIN|AS/NZS|SAE|IEEE|CISPR|PAS|SA)"
 _INTL_CODE = (
     _INTL_PREFIX
-    + r"\s*[A-Z]?\s*\d{1,6}(?:[.-]\d{1,4})*(?::\s*\d{4})?(?:\s*\+\s*A\d{1,2}(?::\d{4})?)*"
+    + r"\s*[A-Z]?\s*\d{1,6}(?:[.-][A-Z]?\d{1,4}[A-Z]?)*(?::\s*\d{4})?"
+    + r"(?:\s*\+\s*(?:A|AMD)\d{1,2}(?::\d{4})?)*"
 )
-_OTHER_CODE = r"UN\s?38\.3|IP[X\d][X\d]|3C|CCC"
+_OTHER_CODE = r"UN\s?38\.3|IP[X\d][X\d]|3C(?!数码)|CCC|CNAS-CL\d{2}(?::\d{4})?"
 CODE_RE = re.compile(
     rf"(?<![A-Za-z0-9])(?:{_CN_CODE}|{_INTL_CODE}|{_OTHER_CODE})(?![A-Za-z0-9])", re.I
 )
