@@ -13,7 +13,7 @@ import pandas as pd
 
 from qis_match.catalog import Catalog, capability_text, load_catalog
 from qis_match.encoders import Encoder, make_encoder
-from qis_match.encoders.batch import embed_passages
+from qis_match.encoders.batch import embed_texts
 from qis_match.retrieval.bm25 import BM25Index
 from qis_match.retrieval.dense import DenseIndex
 from qis_match.settings import Settings
@@ -21,6 +21,7 @@ from qis_match.store.embedding_cache import EmbeddingCache
 from qis_match.store.index_store import IndexStore
 from qis_match.taxonomy import load_taxonomy
 from qis_match.text.tokenize import QiTokenizer, default_tokenizer
+from qis_match.understanding.training import train_classifier
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 class BuildReport:
     path: Path
     manifest: dict
-    catalog: Catalog
+    catalog: Catalog | None
 
 
 def passages_for(lines: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -65,7 +66,7 @@ def build_index(
         t1 = time.perf_counter()
         cache = EmbeddingCache(settings.cache_path)
         try:
-            vectors, emb_stats = embed_passages(
+            vectors, emb_stats = embed_texts(
                 encoder, passages["text"].tolist(), cache, settings.encoder_batch_size, progress
             )
         finally:
@@ -75,6 +76,13 @@ def build_index(
         bm25 = BM25Index().fit(terms)
         dense = DenseIndex.build(vectors)
         t3 = time.perf_counter()
+        classifier_stats = None
+        if settings.needs_model == "classifier" and any(Path(settings.train_dir).glob("*.tsv")):
+            clf, classifier_stats = train_classifier(
+                encoder, settings.cache_path, settings.train_dir, progress
+            )
+            clf.save(build_dir)
+        t4 = time.perf_counter()
         catalog.institutions.to_parquet(build_dir / "institutions.parquet", index=False)
         lines.to_parquet(build_dir / "lines.parquet", index=False)
         passages.to_parquet(build_dir / "passages.parquet", index=False)
@@ -91,10 +99,12 @@ def build_index(
             "passages": int(len(passages)),
             "rejected_rows": len({(i.file, i.row) for i in catalog.errors}),
             "embedding": emb_stats,
+            "classifier": classifier_stats,
             "seconds": {
                 "load": round(t1 - t0, 2),
                 "embed": round(t2 - t1, 2),
                 "index": round(t3 - t2, 2),
+                "classifier": round(t4 - t3, 2),
                 "total": round(time.perf_counter() - t0, 2),
             },
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -105,3 +115,36 @@ def build_index(
         raise
     log.info("index %s: %d lines, %d passages", path.name, len(lines), len(passages))
     return BuildReport(path, {**manifest, "index_version": path.name}, catalog)
+
+
+def retrain_classifier(
+    settings: Settings, encoder: Encoder | None = None, progress: bool = True
+) -> BuildReport:
+    """Retrain the need classifier on the current training data and publish it as a new index
+    version that shares every other file with the current one (hard links: no copy, no rebuild)."""
+    import json
+    import os
+
+    encoder = encoder or make_encoder(settings)
+    store = IndexStore(settings.index_root)
+    current = store.current_path()
+    manifest = json.loads((current / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("encoder") != encoder.name:
+        raise ValueError(
+            f"index was built with {manifest.get('encoder')!r}, not {encoder.name!r}: run `qis-match build`"
+        )
+    build_dir = store.new_build_dir()
+    try:
+        for f in current.iterdir():
+            if f.name not in ("manifest.json", "needs_classifier.joblib"):
+                os.link(f, build_dir / f.name)
+        clf, stats = train_classifier(encoder, settings.cache_path, settings.train_dir, progress)
+        clf.save(build_dir)
+        manifest = {k: v for k, v in manifest.items() if k not in ("index_version", "format")}
+        manifest["classifier"] = stats
+        manifest["retrained_from"] = current.name
+        path = store.commit(build_dir, manifest)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
+    return BuildReport(path, {**manifest, "index_version": path.name}, None)

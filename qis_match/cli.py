@@ -71,6 +71,28 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"  {m['passages']} unique texts: {e['cached']} from cache, {e['embedded']} embedded with {m['encoder']}\n"
         f"  {m['seconds']['total']:.1f} s (embedding {m['seconds']['embed']:.1f} s)"
     )
+    _print_classifier(m)
+    return 0
+
+
+def _print_classifier(m: dict) -> None:
+    c = m.get("classifier")
+    if c:
+        print(
+            f"  need classifier: {c['requests']} labelled requests + {c['taxonomy_examples']} taxonomy examples, {c['seconds']} s"
+        )
+    else:
+        print("  need classifier: none (no training data); using the retrieval+keyword baseline")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from qis_match.build import retrain_classifier
+
+    report = retrain_classifier(_settings(args), progress=not args.quiet)
+    print(
+        f"index {report.manifest['index_version']} at {report.path} (from {report.manifest['retrained_from']})"
+    )
+    _print_classifier(report.manifest)
     return 0
 
 
@@ -90,36 +112,64 @@ def _filters(args: argparse.Namespace):
 def _print_human(res, out=None) -> None:
     out = out or sys.stdout
     ent = res.entities
-    region = "".join(
-        x
-        for x in (
-            ent.get("province"),
-            ent.get("city") if ent.get("city") != ent.get("province") else None,
-            ent.get("district"),
-        )
-        if x
-    )
+    city = ent.get("city") if ent.get("city") != ent.get("province") else None
+    region = "".join(x for x in (ent.get("province"), city, ent.get("district")) if x)
     print(f"请求: {res.text}", file=out)
     if region:
-        print(
-            f"地区: {region}（{'窗口选择' if ent.get('region_source') == 'argument' else '文本识别'}）",
-            file=out,
-        )
+        source = "窗口选择" if ent.get("region_source") == "argument" else "文本识别"
+        print(f"地区: {region}（{source}）", file=out)
     if ent.get("region_ambiguous"):
         print(f"地区不明确: {'、'.join(ent['region_ambiguous'])}（请用 --region 指定）", file=out)
+    facts = _entity_line(ent)
+    if facts:
+        print(facts, file=out)
     if not res.needs:
-        print(f"未识别到质量基础设施服务需求。{res.signals.get('abstain', '')}", file=out)
+        print(res.abstain_reason or "未识别到质量基础设施服务需求。", file=out)
         return
-    print(
-        "需求: " + "，".join(f"{n.name}({n.category}) {n.score:.2f}" for n in res.needs), file=out
-    )
-    for r in res.referrals:
-        near = {
-            "same_city": "同城",
-            "same_province": "同省",
-            "national": "全国服务",
-            "elsewhere": "外地",
-        }.get(r.locality or "", "")
+    if res.needs_review:
+        print("需人工复核: " + "；".join(res.review_reasons), file=out)
+    if len(res.bundle) > 1:
+        for i, item in enumerate(res.bundle, start=1):
+            n = item.need
+            print(
+                f"需求{i}: {n.name}/{n.sub_service_name or '-'} {n.score:.2f}  「{n.text}」",
+                file=out,
+            )
+            _print_referrals(item.referrals[:3], out)
+        print("综合推荐:", file=out)
+    else:
+        n = res.needs[0]
+        print(f"需求: {n.name}/{n.sub_service_name or '-'} {n.score:.2f}", file=out)
+    _print_referrals(res.referrals, out)
+
+
+def _entity_line(ent: dict) -> str:
+    parts = []
+    if ent.get("enterprise"):
+        parts.append(f"企业 {ent['enterprise']}")
+    if ent.get("industry"):
+        parts.append(f"行业 {ent['industry']['code']} {ent['industry']['name']}")
+    for key, label in (
+        ("products", "产品"),
+        ("standards", "标准"),
+        ("schemes", "认证/标志"),
+        ("markets", "市场"),
+    ):
+        if ent.get(key):
+            parts.append(f"{label} {'、'.join(ent[key])}")
+    if ent.get("deadline"):
+        parts.append(f"期限 {ent['deadline']}（{ent['deadline_text']}）")
+    elif ent.get("urgency"):
+        parts.append("加急")
+    return "  ".join(parts)
+
+
+_NEAR = {"same_city": "同城", "same_province": "同省", "national": "全国服务", "elsewhere": "外地"}
+
+
+def _print_referrals(referrals, out) -> None:
+    for r in referrals:
+        near = _NEAR.get(r.locality or "", "")
         dist = f" {r.distance_km:.0f}km" if r.distance_km is not None else ""
         flags = ("  线上" if "online" in r.channels else "") + (
             "  小微优惠" if r.small_business_discount else ""
@@ -235,6 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(m)
     _add_matching(m)
     m.set_defaults(func=cmd_match)
+
+    t = sub.add_parser("train", help="retrain the need classifier into a new index version")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_common(t)
+    t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="score a labelled TSV (id, categories, region, text)")
     e.add_argument("file")

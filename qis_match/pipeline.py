@@ -1,28 +1,38 @@
 """The matching pipeline: text → understanding → retrieval → ranking → referral.
 
 Each stage is a swappable component built from the settings; :class:`Matcher` only wires them.
+A request is cleaned and redacted, its entities extracted, its needs found (one per part of a
+multi-part request), and each need retrieved and ranked on its own; the bundle of per-need
+referrals is merged into one overall ranking in which institutions that serve several of the
+needs rise (一站式).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from qis_match.encoders import Encoder, make_encoder
 from qis_match.ranking.ranker import Filters, InstitutionRanker
-from qis_match.referral.models import MatchResult
+from qis_match.referral.models import BundleItem, MatchResult, Referral
 from qis_match.retrieval.hybrid import HybridRetriever
 from qis_match.settings import Settings, get_settings
 from qis_match.store.index_store import IndexData, IndexStore
 from qis_match.taxonomy import CATEGORY_CODES, load_taxonomy
 from qis_match.text.tokenize import QiTokenizer, default_tokenizer
-from qis_match.understanding.needs import NeedDetector
+from qis_match.understanding.classifier import NeedClassifier
+from qis_match.understanding.decompose import NeedUnderstanding
+from qis_match.understanding.entities import extract_entities
+from qis_match.understanding.needs import Need, NeedDetector
 from qis_match.understanding.query import parse_query
 
 log = logging.getLogger(__name__)
+MULTI_NEED_BONUS = 0.25
 
 
 class Matcher:
@@ -40,7 +50,7 @@ class Matcher:
         self.index = index or IndexStore(self.settings.index_root).load(index_path)
         self.taxonomy = load_taxonomy()
         self.tokenizer = tokenizer or default_tokenizer()
-        needs_dense = self.settings.retrieval != "bm25"
+        needs_dense = self.settings.retrieval != "bm25" or self.settings.needs_model == "classifier"
         self.encoder = (
             encoder
             if encoder is not None
@@ -53,21 +63,34 @@ class Matcher:
                 "rebuild the index or change QIS_ENCODER"
             )
         self.retriever = HybridRetriever(self.index, self.settings)
-        passage_cat = (
+        self.passage_category = (
             self.index.lines.drop_duplicates("passage_id")
             .set_index("passage_id")["category"]
             .reindex(self.index.passages["passage_id"])
             .map(CATEGORY_CODES.index)
             .to_numpy(dtype=np.int64)
         )
-        self.needs = NeedDetector(
-            self.taxonomy,
-            passage_cat,
-            min_share=self.settings.need_min_share,
-            abstain_min_dense=self.settings.abstain_min_dense if needs_dense else -1.0,
-        )
+        self.needs = self._need_component()
         self.ranker = InstitutionRanker(self.index.institutions, self.index.lines, self.settings)
         self._passage_text = self.index.passages["text"]
+
+    def _need_component(self) -> NeedUnderstanding | NeedDetector:
+        s = self.settings
+        clf = NeedClassifier.load(self.index.path) if s.needs_model == "classifier" else None
+        if clf is not None:
+            clf._tokenizer = self.tokenizer
+            return NeedUnderstanding(clf, self.taxonomy, s.need_threshold, s.clause_threshold)
+        if s.needs_model == "classifier":
+            log.warning(
+                "index %s has no need classifier (no training data at build): using the baseline",
+                self.index.version,
+            )
+        return NeedDetector(
+            self.taxonomy,
+            self.passage_category,
+            min_share=s.need_min_share,
+            abstain_min_dense=s.abstain_min_dense if s.retrieval != "bm25" else -1.0,
+        )
 
     def match(
         self,
@@ -75,33 +98,92 @@ class Matcher:
         region: str | None = None,
         top_k: int | None = None,
         filters: Filters | None = None,
+        today: date | None = None,
     ) -> MatchResult:
         t0 = time.perf_counter()
         s = self.settings
+        top_k = top_k or s.top_k
         query = parse_query(text, region, s.max_text_chars, self.tokenizer)
+        entities = {**query.entities(), **extract_entities(query.text, today).to_dict()}
         qvec = self.encoder.encode_queries([query.text])[0] if self.encoder is not None else None
         cands = self.retriever.retrieve(qvec, query.terms)
-        needs, signals = self.needs.detect(query.text, cands)
-        referrals = []
-        if needs:
-            referrals = self.ranker.rank(
-                cands,
-                [n.category for n in needs],
-                query.region,
-                filters,
-                top_k or s.top_k,
-                query.words,
-                self._passage_text,
+        needs, signals = self.needs.detect(query.text, qvec, cands)
+        signals.setdefault(
+            "best_cosine", round(float(cands.dense_cos.max()), 4) if len(cands) else 0.0
+        )
+        reasons: list[str] = []
+        if query.region_alternatives:
+            reasons.append(
+                "地区不明确：" + "、".join(sorted(p.label() for p in query.region_alternatives)[:4])
             )
-        elapsed = (time.perf_counter() - t0) * 1000
-        return MatchResult(
+        for c in signals.get("uncertain", []):
+            reasons.append(f"需求把握不大：{self.taxonomy.category(c).name}")
+        bundle: list[BundleItem] = []
+        for need in needs:
+            bundle.append(self._serve_need(need, query, qvec, filters, top_k, reasons))
+        referrals = self._overall(bundle, top_k)
+        result = MatchResult(
             text=query.text,
             needs=needs,
             referrals=referrals,
-            entities=query.entities(),
+            entities=entities,
             signals=signals,
+            bundle=bundle,
+            needs_review=bool(reasons),
+            review_reasons=reasons,
+            abstain_reason=signals.get("abstain") if not needs else None,
             index_version=self.index.version,
             catalog_version=self.index.manifest.get("catalog_version", ""),
             encoder=self.index.manifest.get("encoder", ""),
-            elapsed_ms=elapsed,
         )
+        result.elapsed_ms = (time.perf_counter() - t0) * 1000
+        log.debug(
+            "match %.1f ms: %s → %s", result.elapsed_ms, query.text, [n.category for n in needs]
+        )
+        return result
+
+    def _serve_need(
+        self, need: Need, query, qvec, filters: Filters | None, top_k: int, reasons: list[str]
+    ) -> BundleItem:
+        """Retrieve and rank for one need, restricted to its category."""
+        allowed = self.passage_category == CATEGORY_CODES.index(need.category)
+        own_text = need.text and need.text != query.text
+        terms = self.tokenizer.terms(need.text) if own_text else query.terms
+        words = self.tokenizer.words(need.text) if own_text else query.words
+        cands = self.retriever.retrieve(qvec, terms, allowed=allowed)
+        refs = self.ranker.rank(
+            cands, [need.category], query.region, filters, top_k, words, self._passage_text
+        )
+        if not refs:
+            reasons.append(f"无可转介机构：{need.name}")
+        elif (
+            self.encoder is not None
+            and len(cands)
+            and float(cands.dense_cos.max()) < self.settings.review_min_cosine
+        ):
+            reasons.append(f"匹配较弱：{need.name}")
+        return BundleItem(need, refs)
+
+    @staticmethod
+    def _overall(bundle: list[BundleItem], top_k: int) -> list[Referral]:
+        """One ranked list across needs: weight by need score; serving several needs lifts."""
+        if len(bundle) == 1:
+            return [replace(r, covers=[bundle[0].need.category]) for r in bundle[0].referrals]
+        best: dict[str, tuple[float, Referral]] = {}
+        totals: dict[str, float] = {}
+        covers: dict[str, list[str]] = {}
+        for item in bundle:
+            for r in item.referrals:
+                s = item.need.score * r.score
+                totals[r.institution_id] = totals.get(r.institution_id, 0.0) + s
+                covers.setdefault(r.institution_id, []).append(item.need.category)
+                if r.institution_id not in best or s > best[r.institution_id][0]:
+                    best[r.institution_id] = (s, r)
+        scored = []
+        for iid, (top, r) in best.items():
+            scored.append((top + MULTI_NEED_BONUS * (totals[iid] - top), r, iid))
+        scored.sort(key=lambda x: -x[0])
+        out = []
+        for rank, (score, r, iid) in enumerate(scored[:top_k], start=1):
+            out.append(replace(r, rank=rank, score=score, covers=covers[iid]))
+        return out

@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     candidate_passages: int = 120
 
     # --- need detection and abstention
+    needs_model: Literal["classifier", "retrieval"] = Field(
+        "classifier", description="classifier (trained at build) or the retrieval+keyword baseline."
+    )
+    need_threshold: float = Field(
+        0.5, description="Calibrated probability that makes a category a need."
+    )
+    clause_threshold: float = Field(
+        0.7, description="Same, for one clause of a multi-part request."
+    )
+    review_min_cosine: float = Field(
+        0.86, description="A need whose best capability is less similar is flagged for review."
+    )
+    train_dir: Path = Field(DATA_DIR / "train", description="Labelled training requests.")
     need_min_share: float = Field(
         0.2, description="Keep a need whose score is at least this share of the best."
     )

@@ -1,4 +1,4 @@
-"""Embed many passages: deduplicate, reuse the cache, batch the rest with a progress bar."""
+"""Embed many texts: deduplicate, reuse the cache, batch the rest with a progress bar."""
 
 from __future__ import annotations
 
@@ -14,17 +14,24 @@ from qis_match.store.embedding_cache import EmbeddingCache
 log = logging.getLogger(__name__)
 
 
-def embed_passages(
+def embed_texts(
     encoder: Encoder,
     texts: Sequence[str],
     cache: EmbeddingCache | None = None,
     batch_size: int = 32,
     progress: bool = True,
+    kind: str = "passage",
 ) -> tuple[np.ndarray, dict[str, int]]:
-    """Vectors for ``texts`` (one row each, in order) and counts: unique, cached, embedded."""
+    """Vectors for ``texts`` (one row each, in order) and counts: unique, cached, embedded.
+
+    ``kind`` is ``passage`` (catalog texts) or ``query`` (requests): e5 embeds them differently,
+    so they are cached apart.
+    """
+    encode = encoder.encode_queries if kind == "query" else encoder.encode_passages
+    model_key = encoder.name if kind == "passage" else f"{encoder.name}#{kind}"
     unique = list(dict.fromkeys(texts))
     out = np.zeros((len(unique), encoder.dim), dtype=np.float32)
-    cached = cache.get_many(encoder.name, unique, encoder.dim) if cache else {}
+    cached = cache.get_many(model_key, unique, encoder.dim) if cache else {}
     for i, v in cached.items():
         out[i] = v
     todo = [i for i in range(len(unique)) if i not in cached]
@@ -36,15 +43,15 @@ def embed_passages(
         len(todo),
     )
     with tqdm(
-        total=len(todo), desc="embedding", unit="text", disable=not progress or not todo
+        total=len(todo), desc=f"embedding {kind}s", unit="text", disable=not progress or not todo
     ) as bar:
         for start in range(0, len(todo), batch_size):
             idx = todo[start : start + batch_size]
             batch = [unique[i] for i in idx]
-            vecs = encoder.encode_passages(batch)
+            vecs = encode(batch)
             out[idx] = vecs
             if cache:
-                cache.put_many(encoder.name, batch, vecs)
+                cache.put_many(model_key, batch, vecs)
             bar.update(len(idx))
     where = {t: i for i, t in enumerate(unique)}
     rows = np.asarray([where[t] for t in texts], dtype=np.int64)

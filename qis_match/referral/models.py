@@ -44,6 +44,7 @@ class Referral:
     turnaround_days: int | None
     evidence: list[Evidence]
     resource_type: str = "institution"
+    covers: list[str] = field(default_factory=list)  # the request's needs (categories) it can serve
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -57,12 +58,27 @@ class Referral:
 
 
 @dataclass
-class MatchResult:
-    text: str
-    needs: list[Need]
+class BundleItem:
+    """One need of a multi-part request (一揽子服务) with its own referrals."""
+
+    need: Need
     referrals: list[Referral]
+
+    def to_dict(self) -> dict:
+        return {**self.need.to_dict(), "referrals": [r.to_dict() for r in self.referrals]}
+
+
+@dataclass
+class MatchResult:
+    text: str  # normalised, personal data redacted
+    needs: list[Need]
+    referrals: list[Referral]  # overall ranking across needs
     entities: dict
     signals: dict = field(default_factory=dict)
+    bundle: list[BundleItem] = field(default_factory=list)
+    needs_review: bool = False
+    review_reasons: list[str] = field(default_factory=list)
+    abstain_reason: str | None = None
     index_version: str = ""
     catalog_version: str = ""
     encoder: str = ""
@@ -73,7 +89,11 @@ class MatchResult:
             "text": self.text,
             "needs": [n.to_dict() for n in self.needs],
             "referrals": [r.to_dict() for r in self.referrals],
+            "bundle": [b.to_dict() for b in self.bundle],
             "entities": self.entities,
+            "needs_review": self.needs_review,
+            "review_reasons": self.review_reasons,
+            "abstain_reason": self.abstain_reason,
             "signals": self.signals,
             "index_version": self.index_version,
             "catalog_version": self.catalog_version,

@@ -35,17 +35,30 @@ class HybridRetriever:
         self.rrf_k = settings.rrf_k
         self.dense_weight = settings.blend_dense_weight
 
-    def retrieve(self, qvec: np.ndarray | None, terms: list[str]) -> Candidates:
+    def retrieve(
+        self, qvec: np.ndarray | None, terms: list[str], allowed: np.ndarray | None = None
+    ) -> Candidates:
+        """Candidates for a query; ``allowed`` (bool per passage) restricts them, e.g. to a category."""
         ix = self.index
         n = len(ix.passages)
         ids: list[np.ndarray] = []
         d_ids = b_ids = np.zeros(0, dtype=np.int64)
         if self.mode in ("hybrid", "dense") and qvec is not None:
-            _, d = ix.dense.search(qvec, self.k)
+            k = self.k
+            if allowed is not None:  # search deeper so that enough allowed passages survive
+                k = min(n, int(self.k * np.ceil(n / max(1, int(allowed.sum())))))
+            _, d = ix.dense.search(qvec, k)
             d_ids = d[0][d[0] >= 0].astype(np.int64)
+            if allowed is not None:
+                d_ids = d_ids[allowed[d_ids]][: self.k]
             ids.append(d_ids)
         if self.mode in ("hybrid", "bm25"):
-            _, b_ids = ix.bm25.search(terms, self.k)
+            if allowed is None:
+                _, b_ids = ix.bm25.search(terms, self.k)
+            else:
+                s = np.where(allowed, ix.bm25.scores(terms), 0.0)
+                b_ids = np.argsort(-s, kind="stable")[: self.k]
+                b_ids = b_ids[s[b_ids] > 0]
             ids.append(b_ids)
         union = np.unique(np.concatenate(ids)) if ids else np.zeros(0, dtype=np.int64)
         if union.size == 0:

@@ -22,12 +22,30 @@ from qis_match.taxonomy import CATEGORY_CODES, Taxonomy
 
 @dataclass(frozen=True)
 class Need:
+    """One QI service the request involves, with the words it came from."""
+
     category: str
     score: float
     name: str = ""
+    sub_service: str | None = None
+    sub_service_name: str | None = None
+    text: str | None = None  # the part of the request it came from
+    start: int | None = None
+    end: int | None = None
+    source: str = "retrieval"  # retrieval | classifier | signal
 
     def to_dict(self) -> dict:
-        return {"category": self.category, "name": self.name, "score": round(float(self.score), 4)}
+        return {
+            "category": self.category,
+            "name": self.name,
+            "score": round(float(self.score), 4),
+            "sub_service": self.sub_service,
+            "sub_service_name": self.sub_service_name,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "source": self.source,
+        }
 
 
 class KeywordSpotter:
@@ -71,7 +89,9 @@ class NeedDetector:
         self.top_n = top_n
         self.keyword_weight = keyword_weight
 
-    def detect(self, text: str, cands: Candidates) -> tuple[list[Need], dict]:
+    def detect(
+        self, text: str, qvec: np.ndarray | None, cands: Candidates
+    ) -> tuple[list[Need], dict]:
         """Needs best first, and the signals behind them (for evidence and review)."""
         hits = self.spotter.hits(text)
         kw = Counter(cat for _, cat in hits)

@@ -8,12 +8,13 @@ from qis_match.errors import RegionError
 from qis_match.geo import Gazetteer, Place, gazetteer
 from qis_match.text.normalize import normalize_text
 from qis_match.text.tokenize import QiTokenizer, default_tokenizer, find_codes
+from qis_match.understanding.redact import redact
 
 
 @dataclass
 class Query:
-    raw: str
-    text: str
+    raw: str  # as received: may hold personal data, never stored or logged
+    text: str  # normalised and redacted
     words: list[str]
     terms: list[str]
     codes: list[str]
@@ -51,7 +52,7 @@ def parse_query(
     """
     tokenizer = tokenizer or default_tokenizer()
     geo = geo or gazetteer()
-    clean = normalize_text(text, max_chars=max_chars)
+    clean = redact(normalize_text(text, max_chars=max_chars))
     place, source, alternatives = None, None, []
     if region:
         place, source = geo.resolve(region), "argument"

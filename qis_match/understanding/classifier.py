@@ -1,0 +1,148 @@
+"""Calibrated multi-label classification of requests into the 8 QI categories and their sub-services.
+
+Features: character 1–3-grams and jieba terms (TF-IDF) and, for whole requests, the encoder's
+query vector. Each category is a one-vs-rest logistic regression wrapped in sigmoid calibration
+(``CalibratedClassifierCV``), so a score of 0.8 means about 80 % of such requests truly need that
+category — the thresholds for abstaining and flagging for review rest on that.
+
+Two category models are fitted: ``full`` (text + vector) for the whole request, and ``sparse``
+(text only) for its clauses, which have no vector of their own (embedding each clause would
+double the latency of multi-part requests). Sub-services use a text-only multinomial model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multioutput import MultiOutputClassifier
+
+from qis_match.taxonomy import CATEGORY_CODES
+
+MODEL_FILE = "needs_classifier.joblib"
+
+
+def _split(doc: str) -> list[str]:
+    return doc.split("\u0001")
+
+
+@dataclass
+class TrainingExample:
+    text: str
+    categories: list[str]
+    sub_services: list[str]
+    weight: float = 1.0
+    source: str = ""
+
+
+class NeedClassifier:
+    def __init__(
+        self, tokenizer=None, C: float = 4.0, vector_weight: float = 1.0, seed: int = 0
+    ) -> None:
+        self.C = C
+        self.vector_weight = vector_weight
+        self.seed = seed
+        self._tokenizer = tokenizer
+        self.char_vec = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True
+        )
+        self.word_vec = TfidfVectorizer(analyzer=_split, min_df=1, sublinear_tf=True)
+        self.sub_services: list[str] = []
+
+    # --- features
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            from qis_match.text.tokenize import default_tokenizer
+
+            self._tokenizer = default_tokenizer()
+        return self._tokenizer
+
+    def _words(self, texts: Sequence[str]) -> list[str]:
+        return ["\u0001".join(self.tokenizer.terms(t)) or "\u0002" for t in texts]
+
+    def _sparse(self, texts: Sequence[str], fit: bool = False) -> sp.csr_matrix:
+        words = self._words(texts)
+        if fit:
+            return sp.hstack(
+                [self.char_vec.fit_transform(texts), self.word_vec.fit_transform(words)]
+            ).tocsr()
+        return sp.hstack([self.char_vec.transform(texts), self.word_vec.transform(words)]).tocsr()
+
+    def _full(self, sparse: sp.csr_matrix, vectors: np.ndarray) -> sp.csr_matrix:
+        return sp.hstack([sparse, sp.csr_matrix(np.asarray(vectors) * self.vector_weight)]).tocsr()
+
+    def _category_model(self) -> MultiOutputClassifier:
+        base = LogisticRegression(
+            C=self.C, class_weight="balanced", max_iter=3000, random_state=self.seed
+        )
+        return MultiOutputClassifier(CalibratedClassifierCV(base, method="sigmoid", cv=5))
+
+    # --- fit / predict
+    def fit(self, examples: Sequence[TrainingExample], vectors: np.ndarray) -> NeedClassifier:
+        texts = [e.text for e in examples]
+        y = np.array([[int(c in e.categories) for c in CATEGORY_CODES] for e in examples])
+        w = np.array([e.weight for e in examples])
+        Xs = self._sparse(texts, fit=True)
+        self.vector_dim = int(np.asarray(vectors).shape[1])
+        self.full_model = self._category_model().fit(self._full(Xs, vectors), y, sample_weight=w)
+        self.sparse_model = self._category_model().fit(Xs, y, sample_weight=w)
+        rows, labels, weights = [], [], []
+        for i, e in enumerate(examples):
+            for s in e.sub_services:
+                rows.append(i)
+                labels.append(s)
+                weights.append(e.weight / len(e.sub_services))
+        self.sub_model = LogisticRegression(C=self.C, max_iter=3000, random_state=self.seed).fit(
+            Xs[rows], labels, sample_weight=weights
+        )
+        self.sub_services = list(self.sub_model.classes_)
+        return self
+
+    @staticmethod
+    def _positive(probas: list[np.ndarray]) -> np.ndarray:
+        return np.column_stack([p[:, 1] for p in probas])
+
+    def predict_proba(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """P(category | request) for whole requests, shape (n, 8) in CATEGORY_CODES order."""
+        return self._positive(
+            self.full_model.predict_proba(self._full(self._sparse(texts), vectors))
+        )
+
+    def predict_clause_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """P(category | clause) from text alone, shape (n, 8)."""
+        return self._positive(self.sparse_model.predict_proba(self._sparse(texts)))
+
+    def predict_sub_service(self, texts: Sequence[str]) -> np.ndarray:
+        """P(sub-service | text), shape (n, len(self.sub_services))."""
+        return self.sub_model.predict_proba(self._sparse(texts))
+
+    def best_sub_service(self, text: str, category: str) -> tuple[str | None, float]:
+        probs = self.predict_sub_service([text])[0]
+        best, best_p = None, -1.0
+        for s, p in zip(self.sub_services, probs, strict=True):
+            if s.startswith(category + ".") and p > best_p:
+                best, best_p = s, float(p)
+        return best, best_p
+
+    # --- persistence
+    def save(self, directory: Path) -> Path:
+        path = Path(directory) / MODEL_FILE
+        tk, self._tokenizer = self._tokenizer, None  # the tokenizer is rebuilt on load, not pickled
+        try:
+            joblib.dump(self, path)
+        finally:
+            self._tokenizer = tk
+        return path
+
+    @staticmethod
+    def load(directory: Path) -> NeedClassifier | None:
+        path = Path(directory) / MODEL_FILE
+        return joblib.load(path) if path.exists() else None
