@@ -21,6 +21,7 @@ from qis_match.store.embedding_cache import EmbeddingCache
 from qis_match.store.index_store import IndexStore
 from qis_match.taxonomy import load_taxonomy
 from qis_match.text.tokenize import QiTokenizer, default_tokenizer
+from qis_match.understanding.classifier import NeedClassifier
 from qis_match.understanding.training import train_classifier
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def build_index(
     encoder: Encoder | None = None,
     tokenizer: QiTokenizer | None = None,
     progress: bool = True,
+    classifier: NeedClassifier | None = None,
 ) -> BuildReport:
     """Build and publish a new index version; the previous one serves until this one is complete."""
     t0 = time.perf_counter()
@@ -77,7 +79,15 @@ def build_index(
         dense = DenseIndex.build(vectors)
         t3 = time.perf_counter()
         classifier_stats = None
-        if settings.needs_model == "classifier" and any(Path(settings.train_dir).glob("*.tsv")):
+        if classifier is not None:  # fitted elsewhere (tests, experiments): publish as is
+            classifier.save(build_dir)
+            classifier_stats = {
+                "requests": None,
+                "taxonomy_examples": None,
+                "seconds": 0.0,
+                "prefitted": True,
+            }
+        elif settings.needs_model == "classifier" and any(Path(settings.train_dir).glob("*.tsv")):
             clf, classifier_stats = train_classifier(
                 encoder, settings.cache_path, settings.train_dir, progress
             )

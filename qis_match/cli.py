@@ -223,10 +223,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from qis_match.pipeline import Matcher
 
     rows = read_labelled(Path(args.file))
-    metrics = evaluate(Matcher(_settings(args)), rows)
+    settings = _settings(args)
+    runs = {"qis-match": settings}
+    if args.baseline:
+        # What a team gets from a search engine with a Chinese analyzer: BM25 + keyword needs.
+        runs["baseline (BM25 only)"] = settings.model_copy(
+            update={"retrieval": "bm25", "needs_model": "retrieval"}
+        )
+    results = {name: evaluate(Matcher(s), rows) for name, s in runs.items()}
     if args.json:
-        print(json.dumps(metrics, ensure_ascii=False, indent=2))
-    else:
+        print(
+            json.dumps(
+                results if args.baseline else results["qis-match"], ensure_ascii=False, indent=2
+            )
+        )
+        return 0
+    for name, metrics in results.items():
+        if args.baseline:
+            print(f"== {name}")
         print(format_report(metrics))
         if args.failures:
             for f in metrics["failures"]:
@@ -295,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("file")
     e.add_argument("--json", action="store_true")
     e.add_argument("--failures", action="store_true", help="list the requests it got wrong")
+    e.add_argument(
+        "--baseline", action="store_true", help="also score the BM25-only baseline in the same run"
+    )
     _add_common(e)
     _add_matching(e)
     e.set_defaults(func=cmd_eval)

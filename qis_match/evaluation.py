@@ -7,7 +7,11 @@ a request that is not a QI need. Metrics:
 - precision@5: share of the top-5 referrals whose category is gold (QI requests; fewer than 5
   referrals count as misses);
 - locality: share of top-5 referrals in the gold region's city / province (rows with a region);
-- rejection: share of non-QI requests with no needs; false rejection: QI requests with none.
+- rejection: share of non-QI requests with no needs; false rejection: QI requests with none;
+- bundle coverage: multi-need requests whose every gold category is a need of the bundle with
+  at least one referral;
+- calibration (when the classifier reports probabilities): Brier score and expected calibration
+  error over all (request, category) pairs.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
     rejected_none, rejected_qi = [], []
     loc_city, loc_prov = [], []
     per_cat: dict[str, list[int]] = {c: [] for c in CATEGORY_CODES}
+    coverage, review, probs, truth = [], [], [], []
     failures = []
     matcher.match("压力表检定")  # warm-up: first-call costs are not per-request latency
     for r in rows:
@@ -70,6 +75,24 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
         lat.append((time.perf_counter() - t0) * 1000)
         gold = set(r.categories)
         pred = [n.category for n in res.needs]
+        review.append(int(res.needs_review))
+        p = res.signals.get("probabilities")
+        if p:
+            probs.extend(p[c] for c in CATEGORY_CODES)
+            truth.extend(int(c in gold) for c in CATEGORY_CODES)
+        if len(gold) > 1:
+            served = {b.need.category for b in res.bundle if b.referrals}
+            coverage.append(int(gold <= served))
+            if not gold <= served:
+                failures.append(
+                    {
+                        "id": r.id,
+                        "gold": r.categories,
+                        "pred": sorted(served),
+                        "text": r.text,
+                        "kind": "bundle",
+                    }
+                )
         tp += len(gold & set(pred))
         fp += len(set(pred) - gold)
         fn += len(gold - set(pred))
@@ -107,6 +130,10 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
         "locality_same_province": float(np.mean(loc_prov)) if loc_prov else 0.0,
         "non_qi_rejected": float(np.mean(rejected_none)) if rejected_none else 0.0,
         "qi_wrongly_rejected": float(np.mean(rejected_qi)) if rejected_qi else 0.0,
+        "multi_need_requests": len(coverage),
+        "bundle_coverage": float(np.mean(coverage)) if coverage else 0.0,
+        "needs_review_rate": float(np.mean(review)) if review else 0.0,
+        "calibration": _calibration(np.asarray(probs), np.asarray(truth)) if probs else None,
         "top1_by_category": {c: round(float(np.mean(v)), 3) for c, v in per_cat.items() if v},
         "latency_ms": {
             "p50": float(np.percentile(lat_arr, 50)),
@@ -115,6 +142,17 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
         },
         "failures": failures,
     }
+
+
+def _calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+    ece = sum(
+        abs(p[idx == b].mean() - y[idx == b].mean()) * (idx == b).mean()
+        for b in range(bins)
+        if (idx == b).any()
+    )
+    return {"brier": float(np.mean((p - y) ** 2)), "ece": float(ece), "pairs": int(len(p))}
 
 
 def format_report(m: dict) -> str:
@@ -126,6 +164,8 @@ def format_report(m: dict) -> str:
         f"locality city/prov  {m['locality_same_city']:.3f} / {m['locality_same_province']:.3f}",
         f"non-QI rejected     {m['non_qi_rejected']:.3f}",
         f"QI wrongly rejected {m['qi_wrongly_rejected']:.3f}",
+        f"bundle coverage     {m['bundle_coverage']:.3f} ({m['multi_need_requests']} multi-need requests)",
+        f"needs_review        {m['needs_review_rate']:.3f}",
         f"latency ms p50/p95  {m['latency_ms']['p50']:.1f} / {m['latency_ms']['p95']:.1f}",
         "top-1 by category   "
         + ", ".join(f"{c} {v:.2f}" for c, v in m["top1_by_category"].items()),

@@ -20,7 +20,8 @@ def fixture_catalog() -> Path:
 
 @pytest.fixture()
 def tmp_settings(tmp_path: Path, fixture_catalog: Path) -> Settings:
-    return Settings(home=tmp_path / "home", catalog_dir=fixture_catalog)
+    """For tests of building and storing: the retrieval baseline needs no trained classifier."""
+    return Settings(home=tmp_path / "home", catalog_dir=fixture_catalog, needs_model="retrieval")
 
 
 @pytest.fixture(scope="session")
@@ -31,11 +32,30 @@ def e5_encoder():
 
 
 @pytest.fixture(scope="session")
-def built_settings(tmp_path_factory, fixture_catalog: Path, e5_encoder) -> Settings:
+def embedding_cache_path(tmp_path_factory) -> Path:
+    """The default home's cache when `make setup` filled it (training texts already embedded),
+    else a fresh one for this session."""
+    shared = REPO / "var" / "embeddings.sqlite"
+    return shared if shared.exists() else tmp_path_factory.mktemp("cache") / "embeddings.sqlite"
+
+
+@pytest.fixture(scope="session")
+def need_classifier(e5_encoder, embedding_cache_path):
+    """The need classifier trained once on the project's training data (data/train)."""
+    from qis_match.understanding.training import train_classifier
+
+    clf, _ = train_classifier(e5_encoder, embedding_cache_path, progress=False)
+    return clf
+
+
+@pytest.fixture(scope="session")
+def built_settings(
+    tmp_path_factory, fixture_catalog: Path, e5_encoder, need_classifier
+) -> Settings:
     from qis_match.build import build_index
 
     s = Settings(home=tmp_path_factory.mktemp("qis-home"), catalog_dir=fixture_catalog)
-    build_index(s, encoder=e5_encoder, progress=False)
+    build_index(s, encoder=e5_encoder, progress=False, classifier=need_classifier)
     return s
 
 

@@ -87,3 +87,62 @@ def test_bad_input_is_a_clear_error(matcher):
         matcher.match("压力表" * 5000)
     with pytest.raises(RegionError):
         matcher.match("压力表送检", region="火星市")
+
+
+# --- need understanding (issue #3): bundle, redaction, entities, review, abstention
+
+
+def test_multi_part_request_gets_a_bundle_with_one_referral_list_per_need(matcher):
+    res = matcher.match("想注册商标再做个团体标准", region="湖南省长沙市")
+    by_cat = {b.need.category: b for b in res.bundle}
+    assert set(by_cat) == {"ip", "standards"}
+    assert by_cat["ip"].need.text == "想注册商标" and (
+        by_cat["ip"].need.start,
+        by_cat["ip"].need.end,
+    ) == (0, 5)
+    assert by_cat["ip"].need.sub_service == "ip.trademark"
+    assert by_cat["standards"].need.sub_service == "standards.drafting"
+    for cat, item in by_cat.items():
+        assert item.referrals and all(r.category == cat for r in item.referrals)
+    assert {r.institution_id for r in res.referrals} >= {"T-IP-WH", "T-STD-CS"}
+    assert all(r.covers for r in res.referrals)
+
+
+def test_personal_data_never_reaches_the_result(matcher):
+    res = matcher.match("电动自行车CCC认证，长沙××车业有限公司 许经理 13812344321，邮箱 xu@abc.com")
+    d = json.dumps(res.to_dict(), ensure_ascii=False)
+    assert "13812344321" not in d and "xu@abc.com" not in d and "许经理" not in d
+    assert "[电话]" in res.text and res.entities["enterprise"] == "长沙××车业有限公司"
+    assert res.needs[0].category == "certification"
+
+
+def test_entities_in_the_contract(matcher):
+    from datetime import date
+
+    res = matcher.match(
+        "我们是东莞做蓝牙耳机的，出口欧盟要做CE认证，急，三天内", today=date(2026, 11, 21)
+    )
+    e = res.to_dict()["entities"]
+    assert e["city"] == "东莞市" and e["industry"]["code"] == "39"
+    assert "蓝牙耳机" in e["products"] and "CE" in e["schemes"] and e["markets"] == ["欧盟"]
+    assert e["urgency"] == "urgent" and e["deadline"] == "2026-11-24"
+
+
+def test_ambiguous_region_is_flagged_for_review(matcher):
+    res = matcher.match("南山区的电子厂，电热水壶要做泄漏电流检测")
+    assert res.entities["province"] is None and len(res.entities["region_ambiguous"]) >= 2
+    assert res.needs_review and any("地区不明确" in r for r in res.review_reasons)
+
+
+def test_non_qi_request_has_an_abstain_reason(matcher):
+    res = matcher.match("公司员工社保怎么补缴")
+    assert res.needs == [] and res.referrals == [] and res.bundle == []
+    assert res.abstain_reason and "未识别" in res.abstain_reason
+
+
+def test_probabilities_are_reported_for_every_category(matcher):
+    res = matcher.match("电热水壶要做CCC认证")
+    p = res.signals["probabilities"]
+    assert set(p) == set(CATEGORY_CODES) and all(0 <= v <= 1 for v in p.values())
+    assert p["certification"] > 0.8 and p["brand"] < 0.2
+    assert "CCC mark" in res.signals["strong_signals"]

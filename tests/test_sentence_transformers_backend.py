@@ -13,6 +13,7 @@ pytestmark = pytest.mark.st
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory):
     from sentence_transformers import SentenceTransformer
+
     try:
         from sentence_transformers.sentence_transformer.modules import StaticEmbedding
     except ImportError:  # sentence-transformers < 6
@@ -71,6 +72,7 @@ def test_build_and_match_with_the_backend(tiny_model_dir, tmp_path, fixture_cata
         catalog_dir=fixture_catalog,
         encoder="sentence-transformers",
         encoder_model=str(tiny_model_dir),
+        needs_model="retrieval",
     )
     report = build_index(s, progress=False)
     assert report.manifest["encoder"].startswith("st:tiny-static:") and report.manifest["dim"] == 16

@@ -37,7 +37,13 @@ def test_redaction(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["压力表(0~60)MPa 1.6级", "依据GB/T 29490-2013和JJG 52-2013", "订单20240312", "UN38.3 IP68", "李宁牌运动鞋检测"],
+    [
+        "压力表(0~60)MPa 1.6级",
+        "依据GB/T 29490-2013和JJG 52-2013",
+        "订单20240312",
+        "UN38.3 IP68",
+        "李宁牌运动鞋检测",
+    ],
 )
 def test_redaction_leaves_technical_text_alone(text):
     assert find_personal_data(text) == []
@@ -144,7 +150,11 @@ def test_clauses_keep_offsets():
     assert [s.text for s in spans] == ["想注册商标", "再做个团体标准"]
     assert all(text[s.start : s.end] == s.text for s in spans)
     text = "新开的食品厂要做检测，还想做HACCP认证。另外商品条码也要办"
-    assert [s.text for s in split_clauses(text)] == ["新开的食品厂要做检测", "还想做HACCP认证", "另外商品条码也要办"]
+    assert [s.text for s in split_clauses(text)] == [
+        "新开的食品厂要做检测",
+        "还想做HACCP认证",
+        "另外商品条码也要办",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -162,6 +172,14 @@ def test_strong_signals(text, category):
     assert category in {h.category for h in find_signals(text)}
 
 
-@pytest.mark.parametrize("text", ["请问个人所得税怎么申报", "工厂招聘质检员", "买一个压力表多少钱", "开奶茶店要办食品经营许可证"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请问个人所得税怎么申报",
+        "工厂招聘质检员",
+        "买一个压力表多少钱",
+        "开奶茶店要办食品经营许可证",
+    ],
+)
 def test_strong_signals_stay_quiet_on_non_qi(text):
     assert find_signals(text) == []

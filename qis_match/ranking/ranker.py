@@ -61,6 +61,13 @@ class InstitutionRanker:
         self.prov_code = self.inst["adcode"].str[:2].to_numpy()
         self.national = (self.inst["service_area"] == "national").to_numpy()
         self.online = self.inst["channels"].str.contains("online").to_numpy()
+        # Plain arrays and records: pandas indexing per referral would dominate a request's time.
+        self.col = {
+            c: self.lines[c].fillna("").astype(str).to_numpy()
+            for c in ("line_id", "sub_service", "standard", "category")
+        }
+        self.col_passage = self.lines["passage_id"].to_numpy()
+        self.records = self.inst.to_dict("records")
 
     # --- filters
     def _inst_mask(self, f: Filters) -> np.ndarray:
@@ -198,28 +205,30 @@ class InstitutionRanker:
             for k in range(lo, hi):
                 if score_sorted[k] < 0.5 * score_sorted[lo]:
                     break
-                line = self.lines.iloc[int(line_sorted[k])]
-                text = str(passage_text.iloc[int(line["passage_id"])])
+                li = int(line_sorted[k])
+                text = str(passage_text.iloc[int(self.col_passage[li])])
+                upper = text.upper()
                 ev.append(
                     Evidence(
-                        line_id=str(line["line_id"]),
+                        line_id=self.col["line_id"][li],
                         text=text,
-                        sub_service=str(line["sub_service"]),
-                        standard=str(line["standard"] or ""),
+                        sub_service=self.col["sub_service"][li],
+                        standard=self.col["standard"][li],
                         score=float(score_sorted[k]),
-                        matched_terms=sorted(w for w in qset if w in text.upper() or w in text),
+                        matched_terms=sorted(w for w in qset if w in upper or w in text),
                     )
                 )
-            row = self.inst.iloc[i]
-            best_line = self.lines.iloc[int(line_sorted[lo])]
+            row = self.records[i]
+            best = int(line_sorted[lo])
             d = float(dist[i]) if region is not None and not math.isnan(dist[i]) else None
+            turnaround = row["turnaround_days"]
             referrals.append(
                 Referral(
                     rank=rank,
                     institution_id=str(row["institution_id"]),
                     institution_name=str(row["name"]),
-                    category=str(best_line["category"]),
-                    sub_service=str(best_line["sub_service"]),
+                    category=self.col["category"][best],
+                    sub_service=self.col["sub_service"][best],
                     score=float(adjusted[j]),
                     relevance=float(rel[j]),
                     locality=labels[i],
@@ -233,8 +242,8 @@ class InstitutionRanker:
                     channels=[c for c in str(row["channels"]).split("|") if c],
                     small_business_discount=bool(row["small_business_discount"]),
                     turnaround_days=None
-                    if pd.isna(row["turnaround_days"])
-                    else int(row["turnaround_days"]),
+                    if turnaround is None or pd.isna(turnaround)
+                    else int(turnaround),
                     evidence=ev,
                 )
             )
