@@ -170,4 +170,7 @@ def format_report(m: dict) -> str:
         "top-1 by category   "
         + ", ".join(f"{c} {v:.2f}" for c, v in m["top1_by_category"].items()),
     ]
+    if m.get("calibration"):
+        c = m["calibration"]
+        lines.insert(-1, f"calibration         Brier {c['brier']:.4f}, ECE {c['ece']:.4f} ({c['pairs']} pairs)")
     return "\n".join(lines)

@@ -56,3 +56,19 @@ def test_lexicon_size_and_jieba_format():
     dict_words = {line.split(" ")[0] for line in dict_lines}
     assert {w for w in words if " " not in w} <= dict_words
     assert not [w for w in dict_words if re.search(r"\s", w)]
+
+
+def test_training_set_is_disjoint_from_dev_and_covers_every_sub_service():
+    from qis_match.evaluation import read_labelled
+    from qis_match.text.normalize import normalize_text
+    from qis_match.understanding.training import sub_service_coverage, training_examples
+
+    examples = training_examples()
+    requests = [e for e in examples if e.source != "taxonomy"]
+    assert len(requests) >= 600
+    dev = {normalize_text(r.text) for r in read_labelled(REPO / "data/eval/dev.tsv")}
+    assert not [e.source for e in requests if e.text in dev]
+    coverage = sub_service_coverage(examples, load_taxonomy())
+    assert min(coverage.values()) >= 5, {k: v for k, v in coverage.items() if v < 5}
+    assert {c for e in requests for c in e.categories} == set(CATEGORY_CODES)
+    assert sum(not e.categories for e in requests) >= 50  # non-QI requests to learn abstention from

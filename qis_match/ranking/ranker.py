@@ -37,6 +37,9 @@ class Filters:
         return any(v is not None for v in vars(self).values())
 
 
+EVIDENCE_MIN_SHARE = 0.75  # a line is shown as evidence only if nearly as good as the best one
+
+
 class InstitutionRanker:
     def __init__(self, institutions: pd.DataFrame, lines: pd.DataFrame, settings: Settings) -> None:
         self.settings = settings
@@ -203,7 +206,7 @@ class InstitutionRanker:
             lo, hi = bounds[j], min(bounds[j] + s.evidence_lines, bounds[j + 1])
             ev = []
             for k in range(lo, hi):
-                if score_sorted[k] < 0.5 * score_sorted[lo]:
+                if score_sorted[k] < EVIDENCE_MIN_SHARE * score_sorted[lo]:
                     break
                 li = int(line_sorted[k])
                 text = str(passage_text.iloc[int(self.col_passage[li])])

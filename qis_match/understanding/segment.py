@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]+")
 _CONNECTIVE = r"(?:另外|此外|还有|还要|还想|还需要|还需|同时|以及|并且|并|再就是|再|然后|顺便|顺带|也想|也要|也需要|最后|第[一二三四五六]|[1-6][.、)）])"
-_COMMA_SPLIT = re.compile(rf"[，,、\s]\s*(?={_CONNECTIVE})")
+# Contact details pasted after the need are a clause of their own, not part of the need's words.
+_CONTACT = r"(?:联系人|联系电话|联系方式|电话|手机|邮箱|\[联系人\]|\[电话\]|\[邮箱\])"
+_COMMA_SPLIT = re.compile(rf"[，,、\s]\s*(?={_CONNECTIVE}|{_CONTACT})")
 _INNER_SPLIT = re.compile(
     r"(?<=[\u4e00-\u9fa5A-Za-z0-9])(?=(?:再|还要|还想|另外|顺便|同时)(?:做|办|申请|注册|搞|弄|找|请|评|测|检|认|起草|制定|编制|加|把|帮|给|个|一))"
 )
