@@ -172,5 +172,8 @@ def format_report(m: dict) -> str:
     ]
     if m.get("calibration"):
         c = m["calibration"]
-        lines.insert(-1, f"calibration         Brier {c['brier']:.4f}, ECE {c['ece']:.4f} ({c['pairs']} pairs)")
+        lines.insert(
+            -1,
+            f"calibration         Brier {c['brier']:.4f}, ECE {c['ece']:.4f} ({c['pairs']} pairs)",
+        )
     return "\n".join(lines)

@@ -73,6 +73,7 @@ class Matcher:
         self.needs = self._need_component()
         self.ranker = InstitutionRanker(self.index.institutions, self.index.lines, self.settings)
         self._passage_text = self.index.passages["text"]
+        self._terms_cache: dict[int, frozenset[str]] = {}
 
     def _need_component(self) -> NeedUnderstanding | NeedDetector:
         s = self.settings
@@ -152,7 +153,14 @@ class Matcher:
         words = self.tokenizer.words(need.text) if own_text else query.words
         cands = self.retriever.retrieve(qvec, terms, allowed=allowed)
         refs = self.ranker.rank(
-            cands, [need.category], query.region, filters, top_k, words, self._passage_text
+            cands,
+            [need.category],
+            query.region,
+            filters,
+            top_k,
+            words,
+            self._passage_text,
+            self._passage_terms,
         )
         if not refs:
             reasons.append(f"无可转介机构：{need.name}")
@@ -163,6 +171,14 @@ class Matcher:
         ):
             reasons.append(f"匹配较弱：{need.name}")
         return BundleItem(need, refs)
+
+    def _passage_terms(self, pid: int) -> frozenset[str]:
+        terms = self._terms_cache.get(pid)
+        if terms is None:
+            terms = frozenset(self.tokenizer.terms(self._passage_text.iloc[pid]))
+            if len(self._terms_cache) < 100_000:
+                self._terms_cache[pid] = terms
+        return terms
 
     @staticmethod
     def _overall(bundle: list[BundleItem], top_k: int) -> list[Referral]:

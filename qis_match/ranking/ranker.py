@@ -131,7 +131,10 @@ class InstitutionRanker:
         top_k: int,
         query_words: list[str],
         passage_text: pd.Series,
+        passage_terms=None,
     ) -> list[Referral]:
+        """Ranked referrals. ``passage_terms(pid) -> set[str]`` gives a passage's terms, for the
+        matched-terms evidence (request words the line really contains as words, not substrings)."""
         if len(cands) == 0:
             return []
         s = self.settings
@@ -209,8 +212,9 @@ class InstitutionRanker:
                 if score_sorted[k] < EVIDENCE_MIN_SHARE * score_sorted[lo]:
                     break
                 li = int(line_sorted[k])
-                text = str(passage_text.iloc[int(self.col_passage[li])])
-                upper = text.upper()
+                pid = int(self.col_passage[li])
+                text = str(passage_text.iloc[pid])
+                words = passage_terms(pid) if passage_terms else set(text.upper().split())
                 ev.append(
                     Evidence(
                         line_id=self.col["line_id"][li],
@@ -218,7 +222,7 @@ class InstitutionRanker:
                         sub_service=self.col["sub_service"][li],
                         standard=self.col["standard"][li],
                         score=float(score_sorted[k]),
-                        matched_terms=sorted(w for w in qset if w in upper or w in text),
+                        matched_terms=sorted(qset & words),
                     )
                 )
             row = self.records[i]
