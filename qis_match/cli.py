@@ -248,6 +248,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from qis_match.store.index_store import IndexStore
+    from service.app import create_app
+    from service.security import KeyRing
+
+    s = _settings(args)
+    if IndexStore(s.index_root).current_version() is None:
+        print("no index yet: building it over the catalog first …")
+        cmd_build(argparse.Namespace(**{**vars(args), "catalog": None, "quiet": False}))
+    keys = KeyRing.parse(s.api_keys)
+    if not keys:
+        keys, spec = KeyRing.generate()
+        print(
+            "No QIS_API_KEYS configured: random keys for this session only (set QIS_API_KEYS to keep them):"
+        )
+        for item in spec.split(","):
+            role, _, key = item.split(":", 2)
+            print(f"  {role:8s} {key}")
+    app = create_app(s, keys=keys)
+    print(
+        f"qis-match one-stop window: http://{args.host}:{args.port}/console  (search /search, tickets /board, API /docs)"
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def cmd_catalog_generate(args: argparse.Namespace) -> int:
     from qis_match.catalog.generate import generate_catalog
 
@@ -299,6 +327,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(m)
     _add_matching(m)
     m.set_defaults(func=cmd_match)
+
+    sv = sub.add_parser(
+        "serve", help="start the web service (clerk console, SME search, ticket board, API)"
+    )
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    _add_common(sv)
+    sv.set_defaults(func=cmd_serve)
 
     t = sub.add_parser("train", help="retrain the need classifier into a new index version")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

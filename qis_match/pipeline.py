@@ -172,6 +172,67 @@ class Matcher:
             reasons.append(f"匹配较弱：{need.name}")
         return BundleItem(need, refs)
 
+    def search(
+        self,
+        text: str | None,
+        region: str | None = None,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+    ) -> list[Referral]:
+        """SME self-search: institutions whose capabilities match the words, within the filters.
+
+        No need detection and no abstention: the person searching decides what is relevant. With
+        no words, the institutions passing the filters are listed, nearest first."""
+        filters = filters or Filters()
+        top_k = top_k or self.settings.top_k
+        if not text or not text.strip():
+            place = self._region(region)
+            return self.ranker.browse(filters, place, top_k, self._passage_text)
+        query = parse_query(text, region, self.settings.max_text_chars, self.tokenizer)
+        qvec = self.encoder.encode_queries([query.text])[0] if self.encoder is not None else None
+        allowed = None
+        if filters.categories:
+            allowed = np.isin(
+                self.passage_category, [CATEGORY_CODES.index(c) for c in filters.categories]
+            )
+        cands = self.retriever.retrieve(qvec, query.terms, allowed=allowed)
+        return self.ranker.rank(
+            cands,
+            [],
+            query.region,
+            filters,
+            top_k,
+            query.words,
+            self._passage_text,
+            self._passage_terms,
+        )
+
+    @staticmethod
+    def _region(region: str | None):
+        from qis_match.geo import gazetteer
+
+        return gazetteer().resolve(region) if region else None
+
+    def institution(self, institution_id: str) -> dict | None:
+        """One institution with all its capability lines, or None."""
+        pos = self.ranker.inst_pos.get(institution_id)
+        if pos is None:
+            return None
+        row = {
+            k: (None if isinstance(v, float) and np.isnan(v) else v)
+            for k, v in self.ranker.records[pos].items()
+        }
+        lines = self.ranker.lines_of(institution_id)
+        row["capabilities"] = [
+            {
+                **{k: str(v) for k, v in r.items() if k != "passage_id"},
+                "text": str(self._passage_text.iloc[int(r["passage_id"])]),
+            }
+            for r in lines.to_dict("records")
+        ]
+        row["categories"] = sorted(set(lines["category"]), key=CATEGORY_CODES.index)
+        return row
+
     def _passage_terms(self, pid: int) -> frozenset[str]:
         terms = self._terms_cache.get(pid)
         if terms is None:

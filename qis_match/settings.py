@@ -22,6 +22,16 @@ from pydantic_settings import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TIME_LIMIT_DAYS = {
+    "metrology": 10,
+    "standards": 30,
+    "testing": 15,
+    "certification": 60,
+    "quality": 30,
+    "ip": 30,
+    "brand": 45,
+    "other": 20,
+}
 DATA_DIR = REPO_ROOT / "data"
 
 
@@ -93,6 +103,26 @@ class Settings(BaseSettings):
 
     # --- input limits
     max_text_chars: int = 2000
+
+    # --- service (issue #4)
+    database_url: str = Field("", description="SQLAlchemy URL; default sqlite:///<home>/qis.db")
+    api_keys: str = Field(
+        "",
+        description="Comma-separated role:name:key entries (roles: clerk, admin, analyst). "
+        "Empty: `qis-match serve` makes random keys for the session and prints them.",
+    )
+    rate_limit_per_minute: int = Field(120, description="Requests per client and minute (0 = off).")
+    max_body_bytes: int = Field(
+        2_000_000, description="Larger request bodies are refused with 413."
+    )
+    time_limit_days: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_TIME_LIMIT_DAYS),
+        description="限时办结: days allowed per service category; a ticket gets the longest of its needs.",
+    )
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'qis.db'}"
 
     @property
     def index_root(self) -> Path:

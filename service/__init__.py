@@ -1,1 +1,4 @@
-"""The web service (FastAPI) — issue #4. The engine it will serve is :mod:`qis_match`."""
+"""The one-stop window web service (FastAPI): JSON API, clerk console, SME search, ticket board.
+
+``service.app:create_app`` builds the app from the engine's settings; ``qis-match serve`` runs it.
+"""

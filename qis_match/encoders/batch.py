@@ -43,7 +43,10 @@ def embed_texts(
         len(todo),
     )
     with tqdm(
-        total=len(todo), desc=f"embedding {kind} texts", unit="text", disable=not progress or not todo
+        total=len(todo),
+        desc=f"embedding {kind} texts",
+        unit="text",
+        disable=not progress or not todo,
     ) as bar:
         for start in range(0, len(todo), batch_size):
             idx = todo[start : start + batch_size]

@@ -205,53 +205,114 @@ class InstitutionRanker:
         qset = {w for w in query_words if len(w) > 1}
         referrals = []
         for rank, j in enumerate(chosen, start=1):
-            i = int(uniq[j])
             lo, hi = bounds[j], min(bounds[j] + s.evidence_lines, bounds[j + 1])
-            ev = []
-            for k in range(lo, hi):
-                if score_sorted[k] < EVIDENCE_MIN_SHARE * score_sorted[lo]:
-                    break
-                li = int(line_sorted[k])
-                pid = int(self.col_passage[li])
-                text = str(passage_text.iloc[pid])
-                words = passage_terms(pid) if passage_terms else set(text.upper().split())
-                ev.append(
-                    Evidence(
-                        line_id=self.col["line_id"][li],
-                        text=text,
-                        sub_service=self.col["sub_service"][li],
-                        standard=self.col["standard"][li],
-                        score=float(score_sorted[k]),
-                        matched_terms=sorted(qset & words),
-                    )
-                )
-            row = self.records[i]
-            best = int(line_sorted[lo])
-            d = float(dist[i]) if region is not None and not math.isnan(dist[i]) else None
-            turnaround = row["turnaround_days"]
+            ev_lines = [
+                (int(line_sorted[k]), float(score_sorted[k]))
+                for k in range(lo, hi)
+                if score_sorted[k] >= EVIDENCE_MIN_SHARE * score_sorted[lo]
+            ]
+            evidence = [
+                self._evidence(li, sc, qset, passage_text, passage_terms) for li, sc in ev_lines
+            ]
             referrals.append(
-                Referral(
-                    rank=rank,
-                    institution_id=str(row["institution_id"]),
-                    institution_name=str(row["name"]),
-                    category=self.col["category"][best],
-                    sub_service=self.col["sub_service"][best],
-                    score=float(adjusted[j]),
-                    relevance=float(rel[j]),
-                    locality=labels[i],
-                    distance_km=d,
-                    province=str(row["province"]),
-                    city=str(row["city"]),
-                    district=str(row["district"]),
-                    address=str(row["address"]),
-                    phone=str(row["phone"]),
-                    institution_type=str(row["type"]),
-                    channels=[c for c in str(row["channels"]).split("|") if c],
-                    small_business_discount=bool(row["small_business_discount"]),
-                    turnaround_days=None
-                    if turnaround is None or pd.isna(turnaround)
-                    else int(turnaround),
-                    evidence=ev,
+                self._referral(
+                    int(uniq[j]),
+                    rank,
+                    float(adjusted[j]),
+                    float(rel[j]),
+                    labels,
+                    dist,
+                    region,
+                    evidence,
+                    ev_lines[0][0],
                 )
             )
         return referrals
+
+    def _evidence(
+        self, li: int, score: float, qset: set[str], passage_text: pd.Series, passage_terms
+    ) -> Evidence:
+        pid = int(self.col_passage[li])
+        text = str(passage_text.iloc[pid])
+        words = passage_terms(pid) if passage_terms else set(text.upper().split())
+        return Evidence(
+            line_id=self.col["line_id"][li],
+            text=text,
+            sub_service=self.col["sub_service"][li],
+            standard=self.col["standard"][li],
+            score=score,
+            matched_terms=sorted(qset & words),
+        )
+
+    def _referral(
+        self,
+        i: int,
+        rank: int,
+        score: float,
+        rel: float,
+        labels,
+        dist,
+        region,
+        evidence: list[Evidence],
+        best: int,
+    ) -> Referral:
+        row = self.records[i]
+        d = float(dist[i]) if region is not None and not math.isnan(dist[i]) else None
+        turnaround = row["turnaround_days"]
+        return Referral(
+            rank=rank,
+            institution_id=str(row["institution_id"]),
+            institution_name=str(row["name"]),
+            category=self.col["category"][best],
+            sub_service=self.col["sub_service"][best],
+            score=score,
+            relevance=rel,
+            locality=labels[i],
+            distance_km=d,
+            province=str(row["province"]),
+            city=str(row["city"]),
+            district=str(row["district"]),
+            address=str(row["address"]),
+            phone=str(row["phone"]),
+            institution_type=str(row["type"]),
+            channels=[c for c in str(row["channels"]).split("|") if c],
+            small_business_discount=bool(row["small_business_discount"]),
+            turnaround_days=None if turnaround is None or pd.isna(turnaround) else int(turnaround),
+            evidence=evidence,
+        )
+
+    def browse(
+        self, filters: Filters, region: Place | None, top_k: int, passage_text: pd.Series
+    ) -> list[Referral]:
+        """Institutions that pass the filters, nearest first, each with a few of its lines — for a
+        search with filters but no words."""
+        keep = self._inst_mask(filters)[self.line_inst]
+        if filters.categories:
+            keep &= np.isin(self.line_cat, [CATEGORY_CODES.index(c) for c in filters.categories])
+        if filters.sub_services:
+            keep &= np.isin(self.col["sub_service"], filters.sub_services)
+        lines = np.flatnonzero(keep)
+        if lines.size == 0:
+            return []
+        loc, labels, dist = self.locality(region)
+        insts = np.unique(self.line_inst[lines])
+        names = [self.records[i]["name"] for i in insts]
+        order = sorted(
+            range(len(insts)),
+            key=lambda k: (-loc[insts[k]], dist[insts[k]] if region else 0, names[k]),
+        )
+        out = []
+        for rank, k in enumerate(order[:top_k], start=1):
+            i = int(insts[k])
+            own = lines[self.line_inst[lines] == i][: self.settings.evidence_lines]
+            evidence = [self._evidence(int(li), 1.0, set(), passage_text, None) for li in own]
+            out.append(
+                self._referral(
+                    i, rank, float(loc[i]), 1.0, labels, dist, region, evidence, int(own[0])
+                )
+            )
+        return out
+
+    def lines_of(self, institution_id: str) -> pd.DataFrame:
+        """All capability lines of one institution (for its detail page)."""
+        return self.lines[self.lines["institution_id"] == institution_id]

@@ -1,0 +1,167 @@
+"""The FastAPI application: one window for the whole one-stop service.
+
+``create_app(settings)`` loads the current index (a Matcher) and opens the ticket database
+(migrating it), mounts the API and the pages, and adds rate limiting, a body-size limit,
+Prometheus metrics and clear errors. Nothing here reads the environment except through Settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from qis_match.errors import IndexNotBuiltError, InputError, QisError
+from qis_match.pipeline import Matcher
+from qis_match.settings import Settings, get_settings
+from qis_match.store.tickets import (
+    InvalidTransition,
+    TicketError,
+    TicketNotFound,
+    TicketStore,
+    VersionConflict,
+)
+from service.deps import AppState
+from service.ratelimit import RateLimitMiddleware
+from service.routers import catalog, matching, ops, pages, tickets
+from service.security import KeyRing
+
+log = logging.getLogger("qis_match.service")
+STATIC = Path(__file__).parent / "static"
+
+
+class BodySizeLimit(BaseHTTPMiddleware):
+    def __init__(self, app, max_bytes: int) -> None:
+        super().__init__(app)
+        self.max_bytes = max_bytes
+
+    async def dispatch(self, request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_bytes:
+            return JSONResponse(
+                {"detail": f"request body over {self.max_bytes} bytes"}, status_code=413
+            )
+        return await call_next(request)
+
+
+class Metrics(BaseHTTPMiddleware):
+    def __init__(self, app, registry: CollectorRegistry) -> None:
+        super().__init__(app)
+        self.requests = Counter(
+            "qis_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "qis_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+
+    async def dispatch(self, request: Request, call_next):
+        t0 = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        self.requests.labels(request.method, path, str(response.status_code)).inc()
+        self.latency.labels(path).observe(time.perf_counter() - t0)
+        return response
+
+
+def _open(st: AppState, matcher: Matcher | None, ticket_store: TicketStore | None) -> None:
+    s = st.settings
+    try:
+        st.matcher = matcher or Matcher(s)
+    except QisError as exc:
+        st.matcher_error = str(exc)
+        log.error("no index: %s", exc)
+    try:
+        st.store = ticket_store or TicketStore(s.db_url, s.time_limit_days)
+    except SQLAlchemyError as exc:
+        st.store_error = "database unavailable"
+        log.error("database unavailable: %s", type(exc).__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    matcher: Matcher | None = None,
+    ticket_store: TicketStore | None = None,
+    keys: KeyRing | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    keys = keys if keys is not None else KeyRing.parse(settings.api_keys)
+    registry = CollectorRegistry()
+    st = AppState(settings=settings, keys=keys, extra={"registry": registry})
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if st.matcher is None and st.store is None:
+            _open(st, matcher, ticket_store)
+        yield
+        if st.store is not None:
+            st.store.close()
+
+    app = FastAPI(
+        title="qis-match — 质量基础设施一站式服务",
+        version="0.1.0",
+        description="Match enterprise requests to QI institutions; tickets, search and referrals.",
+        lifespan=lifespan,
+    )
+    app.state.qis = st
+    app.add_middleware(Metrics, registry=registry)
+    if settings.rate_limit_per_minute > 0:
+        app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(InputError)
+    async def _input(_: Request, exc: InputError):
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(IndexNotBuiltError)
+    async def _index(_: Request, exc: IndexNotBuiltError):
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(TicketNotFound)
+    async def _missing(_: Request, exc: TicketNotFound):
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(VersionConflict)
+    async def _conflict(_: Request, exc: VersionConflict):
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(InvalidTransition)
+    async def _transition(_: Request, exc: InvalidTransition):
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(TicketError)
+    async def _ticket(_: Request, exc: TicketError):
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_: Request, exc: OperationalError):
+        log.error("database error: %s", type(exc).__name__)
+        return JSONResponse({"detail": "database unavailable; try again shortly"}, status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError):
+        errors = [
+            {"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    for router in (matching.router, tickets.router, catalog.router, ops.router, pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    return app

@@ -1,0 +1,65 @@
+"""Public endpoints: match a request, search the catalog, read an institution."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from qis_match.pipeline import Matcher
+from qis_match.ranking.ranker import Filters
+from service.deps import matcher
+from service.schemas import Category, InstitutionOut, MatchIn, MatchOut, SearchOut
+
+router = APIRouter(prefix="/api/v1", tags=["matching"])
+
+
+@router.post(
+    "/match",
+    response_model=MatchOut,
+    summary="Understand a request and refer it (needs, bundle, referrals)",
+)
+def match(body: MatchIn, m: Matcher = Depends(matcher)) -> dict:
+    filters = Filters(**body.filters.model_dump()) if body.filters else None
+    return m.match(body.text, region=body.region, top_k=body.top_k, filters=filters).to_dict()
+
+
+@router.get(
+    "/search", response_model=SearchOut, summary="SME self-search of the catalog with filters"
+)
+def search(
+    q: str = Query("", max_length=200, description="words, e.g. 电热水壶 泄漏电流"),
+    region: str | None = Query(None, max_length=40),
+    category: list[Category] | None = Query(None),
+    sub_service: list[str] | None = Query(None, max_length=20),
+    province: str | None = Query(None, max_length=20),
+    city: str | None = Query(None, max_length=30),
+    online: bool | None = None,
+    discount: bool | None = Query(None, description="小微优惠"),
+    accreditation: str | None = Query(None, max_length=40),
+    top_k: int = Query(20, ge=1, le=100),
+    m: Matcher = Depends(matcher),
+) -> dict:
+    filters = Filters(
+        categories=category or None,
+        sub_services=sub_service or None,
+        province=province or None,
+        city=city or None,
+        online=online,
+        small_business_discount=discount,
+        accreditation=accreditation or None,
+    )
+    results = [
+        r.to_dict() for r in m.search(q, region=region or None, filters=filters, top_k=top_k)
+    ]
+    return {"results": results, "count": len(results)}
+
+
+@router.get(
+    "/institutions/{institution_id}",
+    response_model=InstitutionOut,
+    summary="An institution and its capability lines",
+)
+def institution(institution_id: str, m: Matcher = Depends(matcher)) -> dict:
+    inst = m.institution(institution_id)
+    if inst is None:
+        raise HTTPException(404, f"institution {institution_id!r} not found")
+    return inst

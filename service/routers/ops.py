@@ -1,0 +1,36 @@
+"""Operations: health (with the index and database it depends on) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from service.deps import AppState, state
+from service.schemas import HealthOut
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
+def health(st: AppState = Depends(state)) -> Response:
+    db = "ok"
+    try:
+        if st.store is None:
+            raise RuntimeError(st.store_error)
+        st.store.ping()
+    except Exception:  # noqa: BLE001 - any failure means the database cannot serve
+        db = "unavailable"
+    m = st.matcher
+    body = {
+        "status": "ok" if m is not None and db == "ok" else "degraded",
+        "index_version": m.index.version if m else None,
+        "catalog_version": m.index.manifest.get("catalog_version") if m else None,
+        "database": db,
+    }
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(st: AppState = Depends(state)) -> Response:
+    return Response(generate_latest(st.extra["registry"]), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,163 @@
+"""Tickets (clerk or admin): a match turned into tracked referrals, its status and feedback."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from qis_match.pipeline import Matcher
+from qis_match.store.tickets import STATUSES, Choice, Ticket, TicketStore, utcnow
+from service.deps import matcher, require, store
+from service.schemas import FeedbackIn, StatusIn, TicketIn, TicketListOut, TicketOut
+from service.security import Principal
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+clerk = require("clerk", "admin")
+
+
+_COLUMNS = [
+    c
+    for c in TicketOut.model_fields
+    if c not in ("events", "feedback", "referrals", "next_status", "overdue")
+]
+
+
+def ticket_out(t: Ticket, with_history: bool = True) -> dict:
+    i = STATUSES.index(t.status)
+    d = TicketOut.model_validate(
+        {
+            **{c: getattr(t, c) for c in _COLUMNS},
+            "referrals": list(t.referrals),
+            "events": list(t.events) if with_history else [],
+            "feedback": list(t.feedback) if with_history else [],
+            "next_status": STATUSES[i + 1] if i + 1 < len(STATUSES) else None,
+            "overdue": t.status in STATUSES[:3] and t.deadline < utcnow(),
+        }
+    )
+    return d.model_dump()
+
+
+@router.post(
+    "",
+    response_model=TicketOut,
+    status_code=201,
+    summary="Create a ticket from a request and the chosen institutions",
+)
+def create(
+    body: TicketIn,
+    who: Principal = Depends(clerk),
+    m: Matcher = Depends(matcher),
+    st: TicketStore = Depends(store),
+) -> dict:
+    res = m.match(body.text, region=body.region)
+    by_need = {b.need.category: b for b in res.bundle}
+    choices = []
+    for c in body.choices:
+        inst = m.institution(c.institution_id)
+        if inst is None:
+            raise HTTPException(422, f"institution {c.institution_id!r} is not in the catalog")
+        item = by_need.get(c.category)
+        ranked = [r.institution_id for r in item.referrals] if item else []
+        rank = ranked.index(c.institution_id) + 1 if c.institution_id in ranked else None
+        top = ranked[0] if ranked else None
+        if rank != 1 and not (c.override_reason and c.override_reason.strip()):
+            raise HTTPException(
+                422,
+                f"{inst['name']} is not the first referral for {c.category}: give override_reason (改选理由)",
+            )
+        choices.append(
+            Choice(
+                category=c.category,
+                institution_id=c.institution_id,
+                institution_name=inst["name"],
+                sub_service=item.need.sub_service if item else None,
+                rank=rank,
+                top_institution_id=top,
+                override_reason=c.override_reason,
+            )
+        )
+    t = st.create(
+        request_text=res.text,
+        needs=[n.to_dict() for n in res.needs],
+        entities=res.entities,
+        choices=choices,
+        actor=who.name,
+        role=who.role,
+        index_version=res.index_version,
+        catalog_version=res.catalog_version,
+    )
+    return ticket_out(t)
+
+
+@router.get(
+    "",
+    response_model=TicketListOut,
+    summary="Tickets, by status; overdue=true for the overdue list",
+)
+def list_tickets(
+    status: str | None = Query(None, description=" → ".join(STATUSES)),
+    overdue: bool = False,
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    _: Principal = Depends(clerk),
+    st: TicketStore = Depends(store),
+) -> dict:
+    if status is not None and status not in STATUSES:
+        raise HTTPException(422, f"unknown status {status!r}; statuses are {' → '.join(STATUSES)}")
+    tickets = st.list(
+        status=status, overdue_at=utcnow() if overdue else None, limit=limit, offset=offset
+    )
+    return {
+        "tickets": [ticket_out(t, with_history=False) for t in tickets],
+        "counts": st.counts_by_status(),
+    }
+
+
+@router.get(
+    "/overdue", response_model=TicketListOut, summary="Open tickets past their deadline (限时办结)"
+)
+def overdue(_: Principal = Depends(clerk), st: TicketStore = Depends(store)) -> dict:
+    tickets = st.list(overdue_at=utcnow(), limit=500)
+    return {
+        "tickets": [ticket_out(t, with_history=False) for t in tickets],
+        "counts": st.counts_by_status(),
+    }
+
+
+@router.get("/{ticket_id}", response_model=TicketOut)
+def get(ticket_id: int, _: Principal = Depends(clerk), st: TicketStore = Depends(store)) -> dict:
+    return ticket_out(st.get(ticket_id))
+
+
+@router.post(
+    "/{ticket_id}/status", response_model=TicketOut, summary="Move a ticket to its next status"
+)
+def change_status(
+    ticket_id: int,
+    body: StatusIn,
+    who: Principal = Depends(clerk),
+    st: TicketStore = Depends(store),
+) -> dict:
+    t = st.change_status(
+        ticket_id,
+        body.status,
+        actor=who.name,
+        role=who.role,
+        expected_version=body.version,
+        note=body.note,
+    )
+    return ticket_out(t)
+
+
+@router.post(
+    "/{ticket_id}/feedback",
+    response_model=TicketOut,
+    summary="The enterprise's rating and the institution finally used",
+)
+def feedback(
+    ticket_id: int,
+    body: FeedbackIn,
+    who: Principal = Depends(clerk),
+    st: TicketStore = Depends(store),
+) -> dict:
+    t = st.add_feedback(ticket_id, actor=who.name, **body.model_dump())
+    return ticket_out(t)

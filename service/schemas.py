@@ -1,0 +1,262 @@
+"""Pydantic schemas of the JSON API: requests are validated at the edge, responses documented in
+the OpenAPI schema. Match responses are the engine's ``--json`` contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qis_match.store.tickets import STATUSES
+from qis_match.taxonomy import CATEGORY_CODES
+
+Category = Literal[
+    "metrology", "standards", "testing", "certification", "quality", "ip", "brand", "other"
+]
+assert set(Category.__args__) == set(CATEGORY_CODES)  # type: ignore[attr-defined]
+Status = Literal["受理", "已转介", "机构已受理", "办结", "已回访"]
+assert Status.__args__ == STATUSES  # type: ignore[attr-defined]
+
+TEXT_MAX = 2000
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    categories: list[Category] | None = None
+    sub_services: list[str] | None = Field(None, max_length=20)
+    province: str | None = Field(None, max_length=20)
+    city: str | None = Field(None, max_length=30)
+    online: bool | None = None
+    small_business_discount: bool | None = None
+    accreditation: str | None = Field(None, max_length=40)
+
+
+class MatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(
+        ..., min_length=1, max_length=TEXT_MAX, description="The request as pasted or typed."
+    )
+    region: str | None = Field(None, max_length=40, description="e.g. 湖北省武汉市")
+    top_k: int = Field(10, ge=1, le=50)
+    filters: FiltersIn | None = None
+
+
+class EvidenceOut(BaseModel):
+    line_id: str
+    text: str
+    sub_service: str
+    standard: str
+    score: float
+    matched_terms: list[str]
+
+
+class ReferralOut(BaseModel):
+    rank: int
+    institution_id: str
+    institution_name: str
+    category: str
+    sub_service: str
+    score: float
+    relevance: float
+    locality: str | None
+    distance_km: float | None
+    province: str
+    city: str
+    district: str
+    address: str
+    phone: str
+    institution_type: str
+    channels: list[str]
+    small_business_discount: bool
+    turnaround_days: int | None
+    evidence: list[EvidenceOut]
+    resource_type: str
+    covers: list[str] = []
+
+
+class NeedOut(BaseModel):
+    category: str
+    name: str
+    score: float
+    sub_service: str | None = None
+    sub_service_name: str | None = None
+    text: str | None = None
+    start: int | None = None
+    end: int | None = None
+    source: str
+
+
+class BundleItemOut(NeedOut):
+    referrals: list[ReferralOut]
+
+
+class MatchOut(BaseModel):
+    text: str
+    needs: list[NeedOut]
+    referrals: list[ReferralOut]
+    bundle: list[BundleItemOut]
+    entities: dict[str, Any]
+    needs_review: bool
+    review_reasons: list[str]
+    abstain_reason: str | None
+    signals: dict[str, Any]
+    index_version: str
+    catalog_version: str
+    encoder: str
+    elapsed_ms: float
+
+
+class SearchOut(BaseModel):
+    results: list[ReferralOut]
+    count: int
+
+
+class CapabilityOut(BaseModel):
+    line_id: str
+    category: str
+    sub_service: str
+    object: str
+    item: str
+    standard: str
+    standard_title: str
+    measuring_range: str
+    accuracy: str
+    description: str
+    text: str
+
+
+class InstitutionOut(BaseModel):
+    institution_id: str
+    name: str
+    type: str
+    parent_id: str
+    province: str
+    city: str
+    district: str
+    address: str
+    longitude: float
+    latitude: float
+    service_area: str
+    accreditations: str
+    channels: str
+    small_business_discount: bool
+    discount_note: str
+    turnaround_days: int | None
+    phone: str
+    email: str
+    description: str
+    demo: bool
+    categories: list[str]
+    capabilities: list[CapabilityOut]
+
+
+class ChoiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: Category
+    institution_id: str = Field(..., min_length=1, max_length=64)
+    override_reason: str | None = Field(None, max_length=500)
+
+
+class TicketIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(..., min_length=1, max_length=TEXT_MAX)
+    region: str | None = Field(None, max_length=40)
+    choices: list[ChoiceIn] = Field(..., min_length=1, max_length=30)
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Status
+    version: int = Field(
+        ..., ge=1, description="The ticket version the clerk saw (optimistic locking)."
+    )
+    note: str | None = Field(None, max_length=500)
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rating: int = Field(..., ge=1, le=5)
+    institution_used: str | None = Field(None, max_length=64)
+    override_reason: str | None = Field(None, max_length=500)
+    comment: str | None = Field(None, max_length=1000)
+
+
+class TicketReferralOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    category: str
+    sub_service: str | None
+    institution_id: str
+    institution_name: str
+    rank: int | None
+    top_institution_id: str | None
+    override_reason: str | None
+
+
+class TicketEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    actor: str
+    role: str
+    from_status: str | None
+    to_status: str
+    note: str | None
+
+
+class FeedbackOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    actor: str
+    rating: int
+    institution_used: str | None
+    override_reason: str | None
+    comment: str | None
+
+
+class TicketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    status: str
+    next_status: str | None
+    deadline: datetime
+    overdue: bool
+    request_text: str
+    enterprise: str | None
+    province: str | None
+    city: str | None
+    needs: list[dict[str, Any]]
+    entities: dict[str, Any]
+    version: int
+    index_version: str | None
+    catalog_version: str | None
+    referrals: list[TicketReferralOut]
+    events: list[TicketEventOut] = []
+    feedback: list[FeedbackOut] = []
+
+
+class TicketListOut(BaseModel):
+    tickets: list[TicketOut]
+    counts: dict[str, int]
+
+
+class CatalogIssueOut(BaseModel):
+    file: str
+    row: int
+    column: str
+    message: str
+
+
+class CatalogValidationOut(BaseModel):
+    valid_institutions: int
+    valid_lines: int
+    issues: list[CatalogIssueOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    index_version: str | None
+    catalog_version: str | None
+    database: Literal["ok", "unavailable"]
