@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -259,7 +260,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if IndexStore(s.index_root).current_version() is None:
         print("no index yet: building it over the catalog first …")
         cmd_build(argparse.Namespace(**{**vars(args), "catalog": None, "quiet": False}))
-    keys = KeyRing.parse(s.api_keys)
+    keys, spec = KeyRing.parse(s.api_keys), s.api_keys
     if not keys:
         keys, spec = KeyRing.generate()
         print(
@@ -268,11 +269,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for item in spec.split(","):
             role, _, key = item.split(":", 2)
             print(f"  {role:8s} {key}")
-    app = create_app(s, keys=keys)
+    url = f"http://{args.host}:{args.port}"
     print(
-        f"qis-match one-stop window: http://{args.host}:{args.port}/console  (search /search, tickets /board, API /docs)"
+        f"qis-match one-stop window: {url}/console   SME search {url}/search   tickets {url}/board   API {url}/docs"
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if args.workers > 1:
+        # Worker processes build their own app from the environment: hand them the keys that way.
+        os.environ["QIS_API_KEYS"] = spec
+        os.environ["QIS_HOME"] = str(s.home)
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+        )
+    else:
+        uvicorn.run(create_app(s, keys=keys), host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -333,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument(
+        "--workers", type=int, default=1, help="worker processes (each loads the index)"
+    )
     _add_common(sv)
     sv.set_defaults(func=cmd_serve)
 

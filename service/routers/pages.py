@@ -23,6 +23,12 @@ def _ctx(request: Request, page: str, **kw) -> dict:
         "page": page,
         "categories": [(c.code, c.name) for c in tax.categories],
         "statuses": STATUSES,
+        # Read by static/app.js from a JSON script element (rendered with |tojson, inert).
+        "ui_data": {
+            "categories": {c.code: c.name for c in tax.categories},
+            "sub_services": {s.code: s.name for c in tax.categories for s in c.sub_services},
+            "statuses": list(STATUSES),
+        },
         **kw,
     }
 

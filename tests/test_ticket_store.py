@@ -1,0 +1,171 @@
+"""Ticket storage against SQLite and a real PostgreSQL server (QIS_TEST_POSTGRES_URL; `.ci/run`
+starts one with scripts/ci_services.sh). Nothing is lost on restart; concurrent changes never
+overwrite each other."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from qis_match.store.tickets import (
+    STATUSES,
+    Choice,
+    InvalidTransition,
+    TicketError,
+    TicketNotFound,
+    TicketStore,
+    VersionConflict,
+    utcnow,
+)
+
+PG_URL = os.environ.get("QIS_TEST_POSTGRES_URL")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        for t in ("feedback", "ticket_events", "ticket_referrals", "tickets", "alembic_version"):
+            c.exec_driver_sql(f"DROP TABLE IF EXISTS {t} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/tickets.db"
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("QIS_TEST_POSTGRES_URL is not set in CI (.ci/run starts PostgreSQL)")
+        pytest.skip("no PostgreSQL server (set QIS_TEST_POSTGRES_URL)")
+    _reset_postgres(PG_URL)
+    return PG_URL
+
+
+def _new(store: TicketStore, **kw):
+    return store.create(
+        request_text=kw.get("text", "压力表到期要送检"),
+        needs=[{"category": c, "score": 0.9} for c in kw.get("needs", ["metrology"])],
+        entities={"province": "湖北省", "city": "武汉市", "enterprise": "武汉××仪表有限公司"},
+        choices=[
+            Choice(c, f"I-{c}", f"机构-{c}", rank=1, top_institution_id=f"I-{c}")
+            for c in kw.get("needs", ["metrology"])
+        ],
+        actor="alice",
+        role="clerk",
+        now=kw.get("now"),
+    )
+
+
+def test_create_read_and_history(db_url):
+    st = TicketStore(db_url)
+    t = _new(st, needs=["metrology", "certification"])
+    assert t.status == "受理" and t.version == 1 and t.created_by == "alice"
+    assert [r.category for r in t.referrals] == ["metrology", "certification"]
+    assert t.deadline - t.created_at == timedelta(days=60)  # the longest limit of its needs
+    assert [(e.from_status, e.to_status, e.actor) for e in t.events] == [(None, "受理", "alice")]
+    assert st.get(t.id).enterprise == "武汉××仪表有限公司"
+    with pytest.raises(TicketNotFound):
+        st.get(999999)
+
+
+def test_statuses_move_forward_one_step_at_a_time(db_url):
+    st = TicketStore(db_url)
+    t = _new(st)
+    with pytest.raises(InvalidTransition, match="next status is 已转介"):
+        st.change_status(t.id, "办结", actor="bob", role="clerk")
+    with pytest.raises(InvalidTransition, match="unknown status"):
+        st.change_status(t.id, "closed", actor="bob", role="clerk")
+    for version, status in enumerate(STATUSES[1:], start=1):
+        t = st.change_status(
+            t.id, status, actor="bob", role="admin", expected_version=version, note=f"to {status}"
+        )
+    assert t.status == "已回访" and t.version == len(STATUSES)
+    assert [e.to_status for e in t.events] == list(STATUSES)
+    assert all(e.at is not None for e in t.events) and t.events[-1].actor == "bob"
+    with pytest.raises(InvalidTransition, match="closed"):
+        st.change_status(t.id, "已回访", actor="bob", role="clerk")
+
+
+def test_stale_version_is_a_conflict(db_url):
+    st = TicketStore(db_url)
+    t = _new(st)
+    st.change_status(t.id, "已转介", actor="a", role="clerk", expected_version=1)
+    with pytest.raises(VersionConflict):
+        st.change_status(t.id, "机构已受理", actor="b", role="clerk", expected_version=1)
+
+
+def test_concurrent_updates_exactly_one_wins(db_url):
+    st = TicketStore(db_url)
+    t = _new(st)
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        try:
+            st.change_status(t.id, "已转介", actor=f"clerk{i}", role="clerk", expected_version=1)
+            results.append("ok")
+        except (VersionConflict, InvalidTransition):
+            results.append("conflict")
+        except (
+            sa.exc.OperationalError
+        ):  # SQLite "database is locked" under contention: also a refusal
+            results.append("conflict")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert results.count("ok") == 1, results
+    final = st.get(t.id)
+    assert final.version == 2 and [e.to_status for e in final.events] == ["受理", "已转介"]
+
+
+def test_overdue_list_and_counts(db_url):
+    st = TicketStore(db_url, time_limits={"metrology": 1})
+    old = _new(st, now=utcnow() - timedelta(days=3))
+    fresh = _new(st)
+    done = _new(st, now=utcnow() - timedelta(days=5))
+    for v, s in enumerate(STATUSES[1:4], start=1):
+        st.change_status(done.id, s, actor="a", role="clerk", expected_version=v)
+    overdue = [t.id for t in st.list(overdue_at=utcnow())]
+    assert overdue == [old.id]  # closed tickets are never overdue; fresh ones are not yet
+    assert st.counts_by_status()["受理"] == 2 and st.counts_by_status()["办结"] == 1
+    assert {t.id for t in st.list(status="受理")} == {old.id, fresh.id}
+
+
+def test_feedback_is_stored(db_url):
+    st = TicketStore(db_url)
+    t = _new(st)
+    t = st.add_feedback(
+        t.id,
+        actor="alice",
+        rating=4,
+        institution_used="I-other",
+        override_reason="企业指定",
+        comment="满意",
+    )
+    f = t.feedback[0]
+    assert (f.rating, f.institution_used, f.override_reason, f.comment) == (
+        4,
+        "I-other",
+        "企业指定",
+        "满意",
+    )
+    with pytest.raises(TicketError, match="rating"):
+        st.add_feedback(t.id, actor="alice", rating=9)
+
+
+def test_nothing_is_lost_on_restart_and_migrations_are_idempotent(db_url):
+    st = TicketStore(db_url)
+    ids = [_new(st).id for _ in range(3)]
+    st.change_status(ids[0], "已转介", actor="a", role="clerk")
+    st.close()
+    st2 = TicketStore(db_url)  # runs the migrations again: a no-op
+    assert [st2.get(i).id for i in ids] == ids
+    assert st2.get(ids[0]).status == "已转介"
