@@ -16,12 +16,17 @@ from __future__ import annotations
 import csv
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from qis_match.catalog.schema import CAPABILITY_COLUMNS, INSTITUTION_COLUMNS
+from qis_match.catalog.schema import (
+    CAPABILITY_COLUMNS,
+    EXPERT_COLUMNS,
+    INSTITUTION_COLUMNS,
+    INSTRUMENT_COLUMNS,
+)
 from qis_match.geo import Gazetteer, Place, gazetteer
 from qis_match.settings import DATA_DIR
 
@@ -39,12 +44,27 @@ _ITEM_BY_SUB = {
 }
 
 
+DEFAULT_EXPERTS = 220
+# Which institution types share which kinds of instruments (instruments.csv: typical_owner),
+# and how many each shares at the default size.
+INSTRUMENT_OWNERS = {
+    "inspection_institute": ({"inspection_institute", "testing_lab", "enterprise_lab"}, (3, 6)),
+    "university_center": ({"university", "research_institute"}, (5, 10)),
+    "testing_lab": ({"testing_lab", "enterprise_lab"}, (0, 2)),
+    "metrology_institute": ({"metrology_institute"}, (1, 3)),
+    "calibration_lab": ({"metrology_institute"}, (0, 2)),
+    "onestop_center": ({"inspection_institute", "university", "testing_lab"}, (0, 2)),
+}
+
+
 @dataclass
 class Reference:
     testing: list[dict]
     metrology: list[dict]
     services: list[dict]
     config: dict
+    instruments: list[dict] = field(default_factory=list)
+    experts: dict = field(default_factory=dict)
 
     @property
     def domains(self) -> dict[str, list[dict]]:
@@ -63,11 +83,18 @@ def load_reference(directory: Path | None = None) -> Reference:
     d = directory or DATA_DIR / "reference"
     with open(d / "institutions.yaml", encoding="utf-8") as fh:
         config = yaml.safe_load(fh)
+    experts = {}
+    if (d / "experts.yaml").exists():
+        with open(d / "experts.yaml", encoding="utf-8") as fh:
+            experts = yaml.safe_load(fh)
+    instruments = _read_csv(d / "instruments.csv") if (d / "instruments.csv").exists() else []
     return Reference(
         _read_csv(d / "testing.csv"),
         _read_csv(d / "metrology.csv"),
         _read_csv(d / "services.csv"),
         config,
+        instruments,
+        experts,
     )
 
 
@@ -320,8 +347,10 @@ class CatalogGenerator:
         base += sum(self.cfg["types"]["testing_lab"]["lines"] * len(g["cities"]) for g in groups)
         scale_lines = target_lines / base
         institutions, lines = [], []
+        kinds: dict[str, str] = {}
 
-        def add(inst: dict, caps: list[dict]) -> None:
+        def add(inst: dict, caps: list[dict], kind: str) -> None:
+            kinds[inst["institution_id"]] = kind
             institutions.append(inst)
             seen = set()
             for c in caps:
@@ -342,6 +371,7 @@ class CatalogGenerator:
             add(
                 self._institution(iid, typ, province, city, national),
                 self._lines_for(typ, scale_lines),
+                typ,
             )
         for g in groups:
             gid = f"GROUP-{g['root']}"
@@ -357,16 +387,131 @@ class CatalogGenerator:
                 inst = self._institution(
                     iid, "testing_lab", province, city, False, name=name, parent=gid
                 )
-                add(inst, self._lines_for("testing_lab", scale_lines, domains=list(domains)))
+                add(
+                    inst,
+                    self._lines_for("testing_lab", scale_lines, domains=list(domains)),
+                    "testing_lab",
+                )
+        self.institution_kinds = kinds
         return institutions, lines
 
+    # --- shared instruments and experts (issue #5)
+    def instruments(self, institutions: list[dict], kinds: dict[str, str]) -> list[dict]:
+        """Instruments that institutions open to SMEs (仪器设备开放共享), owned by catalog institutions."""
+        rng = self.rng
+        out: list[dict] = []
+        for inst in institutions:
+            rule = INSTRUMENT_OWNERS.get(kinds[inst["institution_id"]])
+            if rule is None or not self.ref.instruments:
+                continue
+            owners, (lo, hi) = rule
+            pool = [r for r in self.ref.instruments if set(r["typical_owner"].split("|")) & owners]
+            for r in rng.sample(pool, min(len(pool), rng.randint(lo, hi))):
+                price = rng.randint(int(r["price_min"]), int(r["price_max"]))
+                operated = r["operated_service"] == "yes"
+                out.append(
+                    {
+                        "instrument_id": f"EQ-{len(out) + 1:05d}",
+                        "name": r["instrument"],
+                        "owner_institution_id": inst["institution_id"],
+                        "sub_service": r["sub_service"],
+                        "model": rng.choice(
+                            [m for m in r["model_examples"].split("|") if m] or [""]
+                        ),
+                        "measures": r["measures"],
+                        "adcode": "",
+                        "address": "",
+                        "price_unit": r["price_unit"],
+                        "price": price - price % 10 if price >= 100 else price,
+                        "booking_channel": rng.choice(
+                            ["平台在线预约", "电话预约", "现场预约", "微信小程序预约"]
+                        ),
+                        "operated_service": "true" if operated else "false",
+                        "description": "演示数据（虚构）："
+                        + (
+                            "可代检代测，也可预约机时自行操作。"
+                            if operated
+                            else "培训后按机时自行操作。"
+                        ),
+                        "demo": "true",
+                    }
+                )
+        return out
 
-def write_catalog(institutions: list[dict], lines: list[dict], out_dir: Path) -> None:
+    def experts(self, n: int) -> list[dict]:
+        """Fictional experts (专家库): a field, its topics and industries, a city, availability."""
+        rng, ex = self.rng, self.ref.experts
+        if not ex:
+            return []
+        cities = [
+            (p, c, tier)
+            for p, tiers in self.cfg["regions"].items()
+            for tier, cs in tiers.items()
+            for c in cs
+        ]
+        weights = [{"hub": 6, "major": 2, "other": 1}[tier] for _, _, tier in cities]
+        names: set[str] = set()
+        out: list[dict] = []
+        while len(out) < n:
+            f = rng.choice(ex["fields"])
+            province, city, _ = rng.choices(cities, weights)[0]
+            place = _city_place(self.geo, province, city)
+            name = rng.choice(ex["surnames"]) + "".join(
+                rng.choice(ex["given_chars"]) for _ in range(rng.choice((1, 2, 2)))
+            )
+            if name in names:
+                continue
+            names.add(name)
+            k = len(out) + 1
+            out.append(
+                {
+                    "expert_id": f"EX-{k:05d}",
+                    "name": name + "（演示）",
+                    "title": rng.choice(ex["titles"]),
+                    "affiliation": f"{city}某{rng.choice(ex['affiliation_kinds'])}",
+                    "field": f["field"],
+                    "category": f["category"],
+                    "sub_services": "|".join(f["sub_services"]),
+                    "sub_fields": "|".join(
+                        rng.sample(f["sub_fields"], min(len(f["sub_fields"]), rng.randint(2, 4)))
+                    ),
+                    "industries": "|".join(
+                        rng.sample(f["industries"], min(len(f["industries"]), rng.randint(1, 3)))
+                    ),
+                    "adcode": place.adcode,
+                    "availability": rng.choices(
+                        ["available", "limited", "unavailable"], [14, 5, 1]
+                    )[0],
+                    "modes": rng.choices(["onsite", "onsite|remote", "remote"], [5, 4, 1])[0],
+                    "services": "|".join(
+                        rng.sample(f["services"], min(len(f["services"]), rng.randint(2, 3)))
+                    ),
+                    "phone": f"{self.cfg['area_codes'].get(city, '400')}-0000{rng.randint(1000, 9999)}",
+                    "email": f"demo-expert-{k:05d}@example.com",
+                    "description": "演示数据（虚构人物）。",
+                    "demo": "true",
+                }
+            )
+        return out
+
+
+def write_catalog(
+    institutions: list[dict],
+    lines: list[dict],
+    out_dir: Path,
+    experts: list[dict] | None = None,
+    instruments: list[dict] | None = None,
+) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, rows, cols in (
+    tables = [
         ("institutions.csv", institutions, list(INSTITUTION_COLUMNS)),
         ("capabilities.csv", lines, list(CAPABILITY_COLUMNS)),
-    ):
+    ]
+    if experts is not None:
+        tables.append(("experts.csv", experts, list(EXPERT_COLUMNS)))
+    if instruments is not None:
+        tables.append(("instruments.csv", instruments, list(INSTRUMENT_COLUMNS)))
+    for name, rows, cols in tables:
         tmp = out_dir / f".{name}.tmp"
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
@@ -380,6 +525,15 @@ def generate_catalog(
 ) -> tuple[int, int]:
     gen = CatalogGenerator(seed=seed)
     institutions, lines = gen.generate(target_lines)
-    write_catalog(institutions, lines, out_dir)
-    log.info("demo catalog: %d institutions, %d lines → %s", len(institutions), len(lines), out_dir)
+    instruments = gen.instruments(institutions, gen.institution_kinds)
+    experts = gen.experts(round(DEFAULT_EXPERTS * max(1.0, target_lines / DEFAULT_LINES)))
+    write_catalog(institutions, lines, out_dir, experts, instruments)
+    log.info(
+        "demo catalog: %d institutions, %d lines, %d experts, %d instruments → %s",
+        len(institutions),
+        len(lines),
+        len(experts),
+        len(instruments),
+        out_dir,
+    )
     return len(institutions), len(lines)

@@ -16,16 +16,21 @@ from pathlib import Path
 import pandas as pd
 
 from qis_match.catalog.schema import (
+    AVAILABILITY,
     CAPABILITY_COLUMNS,
     CHANNELS,
+    EXPERT_COLUMNS,
     INSTITUTION_COLUMNS,
+    INSTRUMENT_COLUMNS,
     LIST_SEP,
+    MODES,
+    PRICE_UNITS,
     SERVICE_AREAS,
     CatalogIssue,
 )
 from qis_match.errors import CatalogError, RegionError
 from qis_match.geo import Gazetteer, gazetteer
-from qis_match.taxonomy import Taxonomy, load_taxonomy
+from qis_match.taxonomy import CATEGORY_CODES, Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,12 @@ class Catalog:
     issues: list[CatalogIssue] = field(default_factory=list)
     version: str = ""
     sources: list[str] = field(default_factory=list)
+    experts: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(EXPERT_COLUMNS))
+    )
+    instruments: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(INSTRUMENT_COLUMNS))
+    )
 
     @property
     def errors(self) -> list[CatalogIssue]:
@@ -234,6 +245,177 @@ def _validate_lines(
     return pd.DataFrame(rows, columns=cols), issues
 
 
+def _split_list(value: str) -> list[str]:
+    return [x.strip() for x in str(value).split(LIST_SEP) if x.strip()]
+
+
+def _validate_experts(
+    df: pd.DataFrame, name: str, taxonomy: Taxonomy, geo: Gazetteer, industries: set[str]
+) -> tuple[pd.DataFrame, list[CatalogIssue]]:
+    issues: list[CatalogIssue] = []
+    rows, seen = [], set()
+    subs = taxonomy.sub_services
+    for i, r in enumerate(df.to_dict("records")):
+        rowno, bad = i + 2, []
+        rec = {c: str(r.get(c, "") or "") for c in EXPERT_COLUMNS}
+        bad += [
+            CatalogIssue(name, rowno, c, "required value is empty")
+            for c, req in EXPERT_COLUMNS.items()
+            if req and not rec[c]
+        ]
+        if rec["expert_id"] in seen:
+            bad.append(CatalogIssue(name, rowno, "expert_id", f"duplicate id {rec['expert_id']!r}"))
+        if rec["category"] and rec["category"] not in CATEGORY_CODES:
+            bad.append(
+                CatalogIssue(name, rowno, "category", f"unknown category {rec['category']!r}")
+            )
+        unknown = [x for x in _split_list(rec["sub_services"]) if x not in subs]
+        if unknown:
+            bad.append(
+                CatalogIssue(name, rowno, "sub_services", f"unknown sub-service code(s) {unknown}")
+            )
+        unknown = [x for x in _split_list(rec["industries"]) if x not in industries]
+        if unknown:
+            bad.append(
+                CatalogIssue(
+                    name, rowno, "industries", f"not GB/T 4754-2017 division codes: {unknown}"
+                )
+            )
+        rec["availability"] = rec["availability"] or "available"
+        if rec["availability"] not in AVAILABILITY:
+            bad.append(
+                CatalogIssue(
+                    name, rowno, "availability", f"must be one of {', '.join(AVAILABILITY)}"
+                )
+            )
+        modes = _split_list(rec["modes"]) or ["onsite"]
+        if [m for m in modes if m not in MODES]:
+            bad.append(CatalogIssue(name, rowno, "modes", f"use {LIST_SEP.join(MODES)}"))
+        rec["modes"] = LIST_SEP.join(modes)
+        place = None
+        if rec["adcode"]:
+            try:
+                place = geo.get(rec["adcode"])
+            except RegionError:
+                bad.append(
+                    CatalogIssue(name, rowno, "adcode", f"unknown region code {rec['adcode']!r}")
+                )
+        b = _parse_bool(rec["demo"])
+        if b is None:
+            bad.append(CatalogIssue(name, rowno, "demo", f"not a yes/no value: {rec['demo']!r}"))
+        if bad:
+            issues.extend(bad)
+            continue
+        rec.update(
+            province=place.province,
+            city=place.city or "",
+            district=place.county or "",
+            longitude=place.lon,
+            latitude=place.lat,
+            demo=bool(b),
+        )
+        seen.add(rec["expert_id"])
+        rows.append(rec)
+    cols = list(EXPERT_COLUMNS) + ["province", "city", "district", "longitude", "latitude"]
+    return pd.DataFrame(rows, columns=cols), issues
+
+
+def _validate_instruments(
+    df: pd.DataFrame,
+    name: str,
+    taxonomy: Taxonomy,
+    geo: Gazetteer,
+    institutions: pd.DataFrame,
+    known_bad: set[str],
+) -> tuple[pd.DataFrame, list[CatalogIssue]]:
+    issues: list[CatalogIssue] = []
+    rows, seen = [], set()
+    owners = institutions.set_index("institution_id")
+    for i, r in enumerate(df.to_dict("records")):
+        rowno, bad = i + 2, []
+        rec = {c: str(r.get(c, "") or "") for c in INSTRUMENT_COLUMNS}
+        bad += [
+            CatalogIssue(name, rowno, c, "required value is empty")
+            for c, req in INSTRUMENT_COLUMNS.items()
+            if req and not rec[c]
+        ]
+        if rec["instrument_id"] in seen:
+            bad.append(
+                CatalogIssue(name, rowno, "instrument_id", f"duplicate id {rec['instrument_id']!r}")
+            )
+        owner = rec["owner_institution_id"]
+        if owner and owner not in owners.index:
+            why = (
+                "was rejected (see its errors)"
+                if owner in known_bad
+                else "is not in the institutions table"
+            )
+            bad.append(
+                CatalogIssue(name, rowno, "owner_institution_id", f"institution {owner!r} {why}")
+            )
+        if rec["sub_service"] and rec["sub_service"] not in taxonomy.sub_services:
+            bad.append(
+                CatalogIssue(
+                    name, rowno, "sub_service", f"unknown sub-service code {rec['sub_service']!r}"
+                )
+            )
+        if rec["price_unit"] and rec["price_unit"] not in PRICE_UNITS:
+            bad.append(
+                CatalogIssue(name, rowno, "price_unit", f"must be one of {', '.join(PRICE_UNITS)}")
+            )
+        price = None
+        if rec["price"]:
+            try:
+                price = float(rec["price"])
+                if not math.isfinite(price) or price < 0:
+                    raise ValueError
+            except ValueError:
+                bad.append(CatalogIssue(name, rowno, "price", f"not a price: {rec['price']!r}"))
+        operated, demo = _parse_bool(rec["operated_service"]), _parse_bool(rec["demo"])
+        for col, val in (("operated_service", operated), ("demo", demo)):
+            if val is None:
+                bad.append(CatalogIssue(name, rowno, col, f"not a yes/no value: {rec[col]!r}"))
+        place = None
+        if rec["adcode"]:
+            try:
+                place = geo.get(rec["adcode"])
+            except RegionError:
+                bad.append(
+                    CatalogIssue(name, rowno, "adcode", f"unknown region code {rec['adcode']!r}")
+                )
+        if bad:
+            issues.extend(bad)
+            continue
+        o = owners.loc[owner]
+        place = place or geo.get(o["adcode"])
+        rec.update(
+            adcode=place.adcode,
+            province=place.province,
+            city=place.city or "",
+            district=place.county or "",
+            longitude=float(o["longitude"]) if not rec["adcode"] else place.lon,
+            latitude=float(o["latitude"]) if not rec["adcode"] else place.lat,
+            address=rec["address"] or o["address"],
+            price=price,
+            operated_service=bool(operated),
+            demo=bool(demo),
+            category=taxonomy.category_of(rec["sub_service"]),
+            owner_name=o["name"],
+        )
+        seen.add(rec["instrument_id"])
+        rows.append(rec)
+    cols = list(INSTRUMENT_COLUMNS) + [
+        "province",
+        "city",
+        "district",
+        "longitude",
+        "latitude",
+        "category",
+        "owner_name",
+    ]
+    return pd.DataFrame(rows, columns=cols), issues
+
+
 def catalog_files(path: Path) -> tuple[tuple[Path, str | None], tuple[Path, str | None]]:
     """(institutions, capabilities) sources for a catalog directory or a two-sheet XLSX."""
     path = Path(path)
@@ -281,5 +463,55 @@ def load_catalog(
             len({(i.file, i.row) for i in issues}),
             issues[0],
         )
-    version = file_fingerprint([ipath, cpath])
-    return Catalog(institutions, lines, issues, version, [str(ipath), str(cpath)])
+    sources = [ipath, cpath]
+    experts = instruments = None
+    for stem in ("experts", "instruments"):
+        found = _optional_table(Path(path), stem)
+        if found is None:
+            continue
+        fpath, sheet = found
+        fname = fpath.name + (f"[{sheet}]" if sheet else "")
+        df = _read_table(fpath, sheet)
+        spec = EXPERT_COLUMNS if stem == "experts" else INSTRUMENT_COLUMNS
+        _check_columns(df, spec, fname)
+        if stem == "experts":
+            experts, more = _validate_experts(df, fname, taxonomy, geo, _division_codes())
+        else:
+            instruments, more = _validate_instruments(
+                df, fname, taxonomy, geo, institutions, known_bad
+            )
+        issues += more
+        sources.append(fpath)
+    if issues:
+        log.warning(
+            "catalog: %d row(s) rejected; first: %s",
+            len({(i.file, i.row) for i in issues}),
+            issues[0],
+        )
+    version = file_fingerprint(sources)
+    cat = Catalog(institutions, lines, issues, version, [str(p) for p in dict.fromkeys(sources)])
+    if experts is not None:
+        cat.experts = experts
+    if instruments is not None:
+        cat.instruments = instruments
+    return cat
+
+
+def _optional_table(path: Path, stem: str) -> tuple[Path, str | None] | None:
+    if path.is_file():
+        try:
+            sheets = pd.ExcelFile(path).sheet_names
+        except (ValueError, OSError):
+            return None
+        return (path, stem) if stem in sheets else None
+    found = _find(path, stem)
+    return (found, None) if found else None
+
+
+def _division_codes() -> set[str]:
+    import yaml
+
+    from qis_match.settings import DATA_DIR
+
+    with open(DATA_DIR / "industry" / "gbt4754_2017.yaml", encoding="utf-8") as fh:
+        return {d["code"] for d in yaml.safe_load(fh)["divisions"]}

@@ -49,6 +49,47 @@ CAPABILITY_COLUMNS: dict[str, bool] = {
     "description": False,
 }
 
+EXPERT_COLUMNS: dict[str, bool] = {
+    "expert_id": True,
+    "name": True,
+    "title": True,
+    "affiliation": True,
+    "field": True,
+    "category": True,  # taxonomy category of the field
+    "sub_services": True,  # "|"-separated taxonomy sub-service codes
+    "sub_fields": False,  # "|"-separated topics
+    "industries": False,  # "|"-separated GB/T 4754-2017 division codes
+    "adcode": True,
+    "availability": False,  # available | limited | unavailable
+    "modes": False,  # "|"-separated subset of onsite|remote
+    "services": False,  # "|"-separated: 现场诊断, 培训讲座 …
+    "phone": False,
+    "email": False,
+    "description": False,
+    "demo": False,
+}
+
+INSTRUMENT_COLUMNS: dict[str, bool] = {
+    "instrument_id": True,
+    "name": True,  # instrument type
+    "owner_institution_id": True,
+    "sub_service": True,
+    "model": False,
+    "measures": False,  # "|"-separated
+    "adcode": False,  # default: the owner's
+    "address": False,
+    "price_unit": False,  # hour | sample
+    "price": False,  # CNY per unit
+    "booking_channel": False,
+    "operated_service": False,  # the owner runs the test for you (代检代测)
+    "description": False,
+    "demo": False,
+}
+
+AVAILABILITY = ("available", "limited", "unavailable")
+MODES = ("onsite", "remote")
+PRICE_UNITS = ("hour", "sample")
+RESOURCE_TYPES = ("institution", "expert", "instrument")
 SERVICE_AREAS = ("local", "province", "national")
 CHANNELS = ("online", "onsite")
 LIST_SEP = "|"

@@ -25,7 +25,7 @@ def _ctx(request: Request, page: str, **kw) -> dict:
         "statuses": STATUSES,
         # Read by static/app.js from a JSON script element (rendered with |tojson, inert).
         "ui_data": {
-            "categories": {c.code: c.name for c in tax.categories},
+            "categories": [[c.code, c.name] for c in tax.categories],  # in taxonomy order
             "sub_services": {s.code: s.name for c in tax.categories for s in c.sub_services},
             "statuses": list(STATUSES),
         },
