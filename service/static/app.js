@@ -25,6 +25,7 @@
   };
   const SERVICE_AREA = { local: "本地", province: "全省", national: "全国" };
   const CHANNEL = { online: "线上", onsite: "现场", mail: "邮寄" };
+  const RESOURCE = { expert: "专家", instrument: "共享仪器" };
   const SOURCE = { signal: "强信号", classifier: "模型识别", retrieval: "检索识别" };
 
   /* What to bring, per category (a generic checklist for the slip; sub-services may refine). */
@@ -455,7 +456,9 @@
     }
     if (r.small_business_discount) out.push(badge("小微优惠", "discount"));
     if (channelsOf(r.channels).includes("online")) out.push(badge("线上", "online"));
-    if (r.resource_type && r.resource_type !== "institution") out.push(badge(r.resource_type, ""));
+    if (r.resource_type && r.resource_type !== "institution") {
+      out.push(badge(RESOURCE[r.resource_type] || r.resource_type, "resource"));
+    }
     return out;
   }
 
@@ -1387,6 +1390,11 @@
 
   function start() {
     initKeyBox();
+    const box = $("#flash");
+    if (box) {
+      box.title = "点击关闭";
+      box.addEventListener("click", hideFlash);
+    }
     let page = document.body.dataset.page;
     if (page === "search" && document.body.dataset.institutionId !== undefined) page = "institution";
     const init = PAGES[page];

@@ -46,7 +46,9 @@ class LiveServer:
 def chromium_path() -> Path:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium for the e2e tests")
+            pytest.fail(
+                f"{CHROMIUM} is missing: CI must install Debian's chromium for the e2e tests"
+            )
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     return CHROMIUM
 
