@@ -123,6 +123,12 @@ class Matcher:
         for need in needs:
             bundle.append(self._serve_need(need, query, qvec, filters, top_k, reasons))
         referrals = self._overall(bundle, top_k)
+        covers = {r.institution_id: r.covers for r in referrals}
+        for item in bundle:
+            item.referrals = [
+                replace(r, covers=covers.get(r.institution_id, [item.need.category]))
+                for r in item.referrals
+            ]
         result = MatchResult(
             text=query.text,
             needs=needs,

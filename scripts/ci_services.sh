@@ -6,6 +6,7 @@ set -euo pipefail
 need=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || need+=(fonts-wqy-microhei)  # readable Chinese screenshots
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]} …" >&2
   apt-get update -qq >/dev/null

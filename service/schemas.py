@@ -3,10 +3,10 @@ the OpenAPI schema. Match responses are the engine's ``--json`` contract."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from qis_match.store.tickets import STATUSES
 from qis_match.taxonomy import CATEGORY_CODES
@@ -19,6 +19,14 @@ Status = Literal["受理", "已转介", "机构已受理", "办结", "已回访"
 assert Status.__args__ == STATUSES  # type: ignore[attr-defined]
 
 TEXT_MAX = 2000
+# Times are stored as naive UTC; on the wire they say so (ISO 8601 with Z).
+def _utc_iso(d: datetime) -> str:
+    if d.tzinfo is not None:
+        d = d.astimezone(UTC).replace(tzinfo=None)
+    return d.replace(microsecond=0).isoformat() + "Z"
+
+
+UtcTime = Annotated[datetime, PlainSerializer(_utc_iso, return_type=str)]
 
 
 class FiltersIn(BaseModel):
@@ -195,7 +203,7 @@ class TicketReferralOut(BaseModel):
 
 class TicketEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    at: datetime
+    at: UtcTime
     actor: str
     role: str
     from_status: str | None
@@ -205,7 +213,7 @@ class TicketEventOut(BaseModel):
 
 class FeedbackOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    at: datetime
+    at: UtcTime
     actor: str
     rating: int
     institution_used: str | None
@@ -216,12 +224,12 @@ class FeedbackOut(BaseModel):
 class TicketOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcTime
+    updated_at: UtcTime
     created_by: str
     status: str
     next_status: str | None
-    deadline: datetime
+    deadline: UtcTime
     overdue: bool
     request_text: str
     enterprise: str | None

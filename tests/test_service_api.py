@@ -338,3 +338,23 @@ def test_no_index_and_no_database_are_503(tmp_path):
         assert c.get("/api/v1/tickets", headers=CLERK).status_code == 503
         h = c.get("/health")
         assert h.status_code == 503 and h.json()["database"] == "unavailable"
+
+
+def test_pages_have_security_headers_and_times_say_utc(client):
+    r = client.get("/console")
+    assert r.status_code == 200
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert (
+        r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+    )
+    t = _ticket(client).json()
+    assert (
+        t["created_at"].endswith("Z")
+        and t["deadline"].endswith("Z")
+        and t["events"][0]["at"].endswith("Z")
+    )
+    r = client.post(
+        f"/api/v1/tickets/{t['id']}/status", json={"status": "办结", "version": 1}, headers=CLERK
+    )
+    assert r.status_code == 409 and r.json()["code"] == "invalid_transition"

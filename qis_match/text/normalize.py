@@ -18,7 +18,7 @@ _TAG_RE = re.compile(r"<[^>]{0,200}>")
 _WS_RE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 _CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Runs of the same punctuation mark fold to one; not "*" or "×", which mask digits (138****1234).
-_REPEAT_PUNCT_RE = re.compile(r"([!?.,;:~。，！？；：、…·=_#])\1+")
+_REPEAT_PUNCT_RE = re.compile(r"([!?.,;:~。，！？；：、…·=#])\1+")
 
 
 @lru_cache(maxsize=1)
