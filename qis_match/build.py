@@ -12,6 +12,12 @@ import numpy as np
 import pandas as pd
 
 from qis_match.catalog import Catalog, capability_text, load_catalog
+from qis_match.catalog.passages import (
+    expert_lines,
+    institution_lines,
+    instrument_lines,
+    resources_table,
+)
 from qis_match.encoders import Encoder, make_encoder
 from qis_match.encoders.batch import embed_texts
 from qis_match.retrieval.bm25 import BM25Index
@@ -63,8 +69,18 @@ def build_index(
     store = IndexStore(settings.index_root)
     build_dir = store.new_build_dir()
     try:
-        passages, line_passage = passages_for(catalog.lines)
-        lines = catalog.lines.assign(passage_id=line_passage)
+        taxonomy = load_taxonomy()
+        all_lines = pd.concat(
+            [
+                institution_lines(catalog.lines),
+                expert_lines(catalog.experts, taxonomy),
+                instrument_lines(catalog.instruments),
+            ],
+            ignore_index=True,
+        )
+        resources = resources_table(catalog.institutions, catalog.experts, catalog.instruments)
+        passages, line_passage = passages_for(all_lines)
+        lines = all_lines.assign(passage_id=line_passage)
         t1 = time.perf_counter()
         cache = EmbeddingCache(settings.cache_path)
         try:
@@ -93,7 +109,7 @@ def build_index(
             )
             clf.save(build_dir)
         t4 = time.perf_counter()
-        catalog.institutions.to_parquet(build_dir / "institutions.parquet", index=False)
+        resources.to_parquet(build_dir / "resources.parquet", index=False)
         lines.to_parquet(build_dir / "lines.parquet", index=False)
         passages.to_parquet(build_dir / "passages.parquet", index=False)
         np.save(build_dir / "vectors.npy", vectors)
@@ -105,6 +121,8 @@ def build_index(
             "encoder": encoder.name,
             "dim": encoder.dim,
             "institutions": int(len(catalog.institutions)),
+            "experts": int(len(catalog.experts)),
+            "instruments": int(len(catalog.instruments)),
             "lines": int(len(lines)),
             "passages": int(len(passages)),
             "rejected_rows": len({(i.file, i.row) for i in catalog.errors}),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from qis_match.errors import InputError, RegionError
 from qis_match.geo import gazetteer
 from qis_match.pipeline import Matcher
 from qis_match.taxonomy import CATEGORY_CODES
+from qis_match.understanding.classifier import RESOURCE_TYPES
 
 
 @dataclass
@@ -35,27 +36,43 @@ class LabelledRequest:
     categories: list[str]
     region: str
     text: str
+    resource_types: list[str] = field(default_factory=list)  # aligned with categories
 
 
 def read_labelled(path: Path) -> list[LabelledRequest]:
+    """Read a labelled TSV by its header: id, categories, region, text are required;
+    sub_services and resource_types (aligned with categories) are optional."""
     out = []
     with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader)
-        if [h.strip() for h in header[:4]] != ["id", "categories", "region", "text"]:
-            raise InputError(f"{path}: header must be id, categories, region, text")
+        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        missing = {"id", "categories", "region", "text"} - set(reader.fieldnames or [])
+        if missing:
+            raise InputError(
+                f"{path}: header lacks {sorted(missing)} (needs id, categories, region, text)"
+            )
         for lineno, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != 4:
-                raise InputError(
-                    f"{path}: line {lineno}: expected 4 tab-separated fields, got {len(row)}"
-                )
-            cats = [c.strip() for c in row[1].split("|") if c.strip() and c.strip() != "none"]
+            if None in row or any(v is None for v in row.values()):
+                raise InputError(f"{path}: line {lineno}: wrong number of tab-separated fields")
+            cats = [
+                c.strip() for c in row["categories"].split("|") if c.strip() and c.strip() != "none"
+            ]
             bad = [c for c in cats if c not in CATEGORY_CODES]
             if bad:
                 raise InputError(f"{path}: line {lineno}: unknown category {bad}")
-            out.append(LabelledRequest(row[0], cats, row[2].strip(), row[3]))
+            types = [t.strip() for t in (row.get("resource_types") or "").split("|") if t.strip()]
+            if types and len(types) != len(cats):
+                raise InputError(
+                    f"{path}: line {lineno}: resource_types must align with categories"
+                )
+            out.append(
+                LabelledRequest(
+                    row["id"],
+                    cats,
+                    row["region"].strip(),
+                    row["text"],
+                    types or ["institution"] * len(cats),
+                )
+            )
     return out
 
 
@@ -67,6 +84,8 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
     loc_city, loc_prov = [], []
     per_cat: dict[str, list[int]] = {c: [] for c in CATEGORY_CODES}
     coverage, review, probs, truth = [], [], [], []
+    type_hits: dict[str, list[int]] = {t: [] for t in RESOURCE_TYPES}
+    type_prec: dict[str, list[float]] = {t: [] for t in RESOURCE_TYPES}
     failures = []
     matcher.match("压力表检定")  # warm-up: first-call costs are not per-request latency
     for r in rows:
@@ -80,6 +99,15 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
         if p:
             probs.extend(p[c] for c in CATEGORY_CODES)
             truth.extend(int(c in gold) for c in CATEGORY_CODES)
+        by_need = {b.need.category: b for b in res.bundle}
+        for cat, kind in zip(r.categories, r.resource_types, strict=True):
+            item = by_need.get(cat)
+            hit = int(item is not None and item.need.resource_type == kind)
+            type_hits[kind].append(hit)
+            refs5 = item.referrals[:k] if item is not None else []
+            type_prec[kind].append(
+                sum(x.resource_type == kind and x.category == cat for x in refs5) / k
+            )
         if len(gold) > 1:
             served = {b.need.category for b in res.bundle if b.referrals}
             coverage.append(int(gold <= served))
@@ -130,6 +158,14 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
         "locality_same_province": float(np.mean(loc_prov)) if loc_prov else 0.0,
         "non_qi_rejected": float(np.mean(rejected_none)) if rejected_none else 0.0,
         "qi_wrongly_rejected": float(np.mean(rejected_qi)) if rejected_qi else 0.0,
+        "resource_types": {
+            t: {
+                "needs": len(type_hits[t]),
+                "type_accuracy": float(np.mean(type_hits[t])) if type_hits[t] else None,
+                f"precision_at_{k}": float(np.mean(type_prec[t])) if type_prec[t] else None,
+            }
+            for t in RESOURCE_TYPES
+        },
         "multi_need_requests": len(coverage),
         "bundle_coverage": float(np.mean(coverage)) if coverage else 0.0,
         "needs_review_rate": float(np.mean(review)) if review else 0.0,
@@ -170,6 +206,13 @@ def format_report(m: dict) -> str:
         "top-1 by category   "
         + ", ".join(f"{c} {v:.2f}" for c, v in m["top1_by_category"].items()),
     ]
+    types = [
+        f"{t} {v['type_accuracy']:.3f}/{v['precision_at_5']:.3f} (n={v['needs']})"
+        for t, v in m.get("resource_types", {}).items()
+        if v["needs"]
+    ]
+    if types:
+        lines.insert(-1, "type acc/P@5        " + ", ".join(types))
     if m.get("calibration"):
         c = m["calibration"]
         lines.insert(

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qis_match.encoders import Encoder, make_encoder
-from qis_match.ranking.ranker import Filters, InstitutionRanker
+from qis_match.ranking.ranker import Context, Filters, ResourceRanker
 from qis_match.referral.models import BundleItem, MatchResult, Referral
 from qis_match.retrieval.hybrid import HybridRetriever
 from qis_match.settings import Settings, get_settings
@@ -63,15 +63,14 @@ class Matcher:
                 "rebuild the index or change QIS_ENCODER"
             )
         self.retriever = HybridRetriever(self.index, self.settings)
+        first_line = self.index.lines.drop_duplicates("passage_id").set_index("passage_id")
+        first_line = first_line.reindex(self.index.passages["passage_id"])
         self.passage_category = (
-            self.index.lines.drop_duplicates("passage_id")
-            .set_index("passage_id")["category"]
-            .reindex(self.index.passages["passage_id"])
-            .map(CATEGORY_CODES.index)
-            .to_numpy(dtype=np.int64)
+            first_line["category"].map(CATEGORY_CODES.index).to_numpy(dtype=np.int64)
         )
+        self.passage_type = first_line["resource_type"].to_numpy()
         self.needs = self._need_component()
-        self.ranker = InstitutionRanker(self.index.institutions, self.index.lines, self.settings)
+        self.ranker = ResourceRanker(self.index.resources, self.index.lines, self.settings)
         self._passage_text = self.index.passages["text"]
         self._terms_cache: dict[int, frozenset[str]] = {}
 
@@ -119,14 +118,15 @@ class Matcher:
             )
         for c in signals.get("uncertain", []):
             reasons.append(f"需求把握不大：{self.taxonomy.category(c).name}")
+        ctx = Context(industry=(entities.get("industry") or {}).get("code"))
         bundle: list[BundleItem] = []
         for need in needs:
-            bundle.append(self._serve_need(need, query, qvec, filters, top_k, reasons))
+            bundle.append(self._serve_need(need, query, qvec, filters, top_k, reasons, ctx))
         referrals = self._overall(bundle, top_k)
-        covers = {r.institution_id: r.covers for r in referrals}
+        covers = {r.resource_id: r.covers for r in referrals}
         for item in bundle:
             item.referrals = [
-                replace(r, covers=covers.get(r.institution_id, [item.need.category]))
+                replace(r, covers=covers.get(r.resource_id, [item.need.category]))
                 for r in item.referrals
             ]
         result = MatchResult(
@@ -150,10 +150,21 @@ class Matcher:
         return result
 
     def _serve_need(
-        self, need: Need, query, qvec, filters: Filters | None, top_k: int, reasons: list[str]
+        self,
+        need: Need,
+        query,
+        qvec,
+        filters: Filters | None,
+        top_k: int,
+        reasons: list[str],
+        ctx: Context | None = None,
     ) -> BundleItem:
-        """Retrieve and rank for one need, restricted to its category."""
-        allowed = self.passage_category == CATEGORY_CODES.index(need.category)
+        """Retrieve and rank for one need, restricted to its category and resource type (an
+        expert or instrument need with nothing in its category looks across categories)."""
+        of_type = self.passage_type == need.resource_type
+        allowed = of_type & (self.passage_category == CATEGORY_CODES.index(need.category))
+        if not allowed.any() and need.resource_type != "institution":
+            allowed = of_type
         own_text = need.text and need.text != query.text
         terms = self.tokenizer.terms(need.text) if own_text else query.terms
         words = self.tokenizer.words(need.text) if own_text else query.words
@@ -167,9 +178,11 @@ class Matcher:
             words,
             self._passage_text,
             self._passage_terms,
+            ctx,
         )
         if not refs:
-            reasons.append(f"无可转介机构：{need.name}")
+            what = {"expert": "专家", "instrument": "共享仪器"}.get(need.resource_type, "机构")
+            reasons.append(f"无可转介{what}：{need.name}")
         elif (
             self.encoder is not None
             and len(cands)
@@ -201,6 +214,9 @@ class Matcher:
             allowed = np.isin(
                 self.passage_category, [CATEGORY_CODES.index(c) for c in filters.categories]
             )
+        if filters.resource_types:
+            of_type = np.isin(self.passage_type, filters.resource_types)
+            allowed = of_type if allowed is None else allowed & of_type
         cands = self.retriever.retrieve(qvec, query.terms, allowed=allowed)
         return self.ranker.rank(
             cands,
@@ -220,15 +236,26 @@ class Matcher:
         return gazetteer().resolve(region) if region else None
 
     def institution(self, institution_id: str) -> dict | None:
-        """One institution with all its capability lines, or None."""
-        pos = self.ranker.inst_pos.get(institution_id)
+        """One institution with all its capability lines, or None (also for experts and instruments)."""
+        found = self.resource(institution_id)
+        if found is None or found["resource_type"] != "institution":
+            return None
+        found["institution_id"] = found["resource_id"]
+        return found
+
+    def resource(self, resource_id: str) -> dict | None:
+        """One resource (institution, expert or instrument) with all its lines, or None."""
+        import json
+
+        pos = self.ranker.pos.get(resource_id)
         if pos is None:
             return None
         row = {
             k: (None if isinstance(v, float) and np.isnan(v) else v)
             for k, v in self.ranker.records[pos].items()
         }
-        lines = self.ranker.lines_of(institution_id)
+        row["details"] = json.loads(row.get("details") or "{}")
+        lines = self.ranker.lines_of(resource_id)
         row["capabilities"] = [
             {
                 **{k: str(v) for k, v in r.items() if k != "passage_id"},
@@ -258,10 +285,10 @@ class Matcher:
         for item in bundle:
             for r in item.referrals:
                 s = item.need.score * r.score
-                totals[r.institution_id] = totals.get(r.institution_id, 0.0) + s
-                covers.setdefault(r.institution_id, []).append(item.need.category)
-                if r.institution_id not in best or s > best[r.institution_id][0]:
-                    best[r.institution_id] = (s, r)
+                totals[r.resource_id] = totals.get(r.resource_id, 0.0) + s
+                covers.setdefault(r.resource_id, []).append(item.need.category)
+                if r.resource_id not in best or s > best[r.resource_id][0]:
+                    best[r.resource_id] = (s, r)
         scored = []
         for iid, (top, r) in best.items():
             scored.append((top + MULTI_NEED_BONUS * (totals[iid] - top), r, iid))

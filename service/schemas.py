@@ -19,6 +19,8 @@ Status = Literal["受理", "已转介", "机构已受理", "办结", "已回访"
 assert Status.__args__ == STATUSES  # type: ignore[attr-defined]
 
 TEXT_MAX = 2000
+
+
 # Times are stored as naive UTC; on the wire they say so (ISO 8601 with Z).
 def _utc_iso(d: datetime) -> str:
     if d.tzinfo is not None:
@@ -61,8 +63,8 @@ class EvidenceOut(BaseModel):
 
 class ReferralOut(BaseModel):
     rank: int
-    institution_id: str
-    institution_name: str
+    institution_id: str | None
+    institution_name: str | None
     category: str
     sub_service: str
     score: float
@@ -81,6 +83,9 @@ class ReferralOut(BaseModel):
     evidence: list[EvidenceOut]
     resource_type: str
     covers: list[str] = []
+    resource_id: str
+    resource_name: str
+    details: dict[str, Any]
 
 
 class NeedOut(BaseModel):
@@ -93,6 +98,7 @@ class NeedOut(BaseModel):
     start: int | None = None
     end: int | None = None
     source: str
+    resource_type: str = "institution"
 
 
 class BundleItemOut(NeedOut):
@@ -122,6 +128,8 @@ class SearchOut(BaseModel):
 
 class CapabilityOut(BaseModel):
     line_id: str
+    resource_id: str
+    resource_type: str
     category: str
     sub_service: str
     object: str
@@ -132,10 +140,14 @@ class CapabilityOut(BaseModel):
     accuracy: str
     description: str
     text: str
+    passage_id: int | None = None
 
 
-class InstitutionOut(BaseModel):
-    institution_id: str
+class ResourceOut(BaseModel):
+    """An institution, expert or shared instrument with all its lines."""
+
+    resource_id: str
+    resource_type: Literal["institution", "expert", "instrument"]
     name: str
     type: str
     parent_id: str
@@ -153,8 +165,11 @@ class InstitutionOut(BaseModel):
     turnaround_days: int | None
     phone: str
     email: str
-    description: str
-    demo: bool
+    institution_id: str | None = Field(
+        None, description="the institution behind it (an instrument's owner)"
+    )
+    institution_name: str | None = None
+    details: dict[str, Any]
     categories: list[str]
     capabilities: list[CapabilityOut]
 
@@ -162,7 +177,12 @@ class InstitutionOut(BaseModel):
 class ChoiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: Category
-    institution_id: str = Field(..., min_length=1, max_length=64)
+    institution_id: str = Field(
+        ...,
+        min_length=1,
+        max_length=64,
+        description="the chosen resource: an institution, expert (EX-…) or instrument (EQ-…) id",
+    )
     override_reason: str | None = Field(None, max_length=500)
 
 
@@ -193,6 +213,8 @@ class FeedbackIn(BaseModel):
 class TicketReferralOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     category: str
+    resource_type: str
+    snapshot: dict[str, Any] | None = None
     sub_service: str | None
     institution_id: str
     institution_name: str

@@ -28,6 +28,17 @@ def test_demo_catalog_is_valid_and_large_enough(demo):
     assert demo.institutions["demo"].all()
 
 
+def test_demo_catalog_has_experts_and_shared_instruments(demo):
+    assert len(demo.experts) >= 200 and len(demo.instruments) >= 300
+    assert demo.experts["name"].str.endswith("（演示）").all()
+    assert set(demo.experts["category"]) == set(CATEGORY_CODES)
+    assert set(demo.instruments["owner_institution_id"]) <= set(demo.institutions["institution_id"])
+    assert (demo.instruments["price"] > 0).all() and set(demo.instruments["price_unit"]) <= {
+        "hour",
+        "sample",
+    }
+
+
 def test_demo_catalog_covers_the_regions(demo):
     cities = set(zip(demo.institutions["province"], demo.institutions["city"], strict=True))
     geo = gazetteer()
@@ -60,7 +71,7 @@ def test_every_standard_comes_from_the_reference_lists(demo):
 
 def test_generation_is_reproducible_and_matches_the_shipped_csv(tmp_path):
     generate_catalog(tmp_path, seed=7)
-    for name in ("institutions.csv", "capabilities.csv"):
+    for name in ("institutions.csv", "capabilities.csv", "experts.csv", "instruments.csv"):
         assert (tmp_path / name).read_bytes() == (DEMO / name).read_bytes(), name
 
 

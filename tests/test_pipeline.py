@@ -146,3 +146,61 @@ def test_probabilities_are_reported_for_every_category(matcher):
     assert set(p) == set(CATEGORY_CODES) and all(0 <= v <= 1 for v in p.values())
     assert p["certification"] > 0.8 and p["brand"] < 0.2
     assert "CCC mark" in res.signals["strong_signals"]
+
+
+# --- experts and shared instruments (issue #5)
+
+
+def test_renting_an_instrument_refers_instruments_nearest_and_cheapest_first(matcher):
+    res = matcher.match("仪器太贵买不起，想租气相色谱质谱联用仪", region="湖北省武汉市")
+    need = res.needs[0]
+    assert need.category == "testing" and need.resource_type == "instrument"
+    refs = res.bundle[0].referrals
+    assert [r.resource_type for r in refs[:2]] == ["instrument", "instrument"]
+    top = refs[0]
+    assert top.resource_id == "Q-GCMS-WH" and top.locality == "same_city"
+    assert top.institution_id == "T-LAB-WH"  # the owner
+    assert (
+        top.details["price"] == 800
+        and top.details["price_unit"] == "hour"
+        and top.details["operated_service"]
+    )
+
+
+def test_asking_for_an_expert_refers_available_experts(matcher):
+    res = matcher.match(
+        "我们是做电热水壶的，产品返修率高，想请专家来厂里诊断", region="湖北省武汉市"
+    )
+    item = next(b for b in res.bundle if b.need.category == "quality")
+    assert item.need.resource_type == "expert"
+    ids = [r.resource_id for r in item.referrals]
+    assert ids[0] == "X-QUAL-WH"
+    assert ids.index("X-QUAL-WH") < ids.index("X-QUAL-CS")  # available before unavailable
+    top = item.referrals[0]
+    assert top.resource_type == "expert" and top.institution_id is None
+    assert top.details["title"] == "高级工程师" and top.details["industry_match"] is True
+
+
+def test_a_bundle_may_mix_resource_types(matcher):
+    res = matcher.match("产品返修率高，想请专家诊断，再找实验室复测", region="湖北省武汉市")
+    types = {b.need.category: b.need.resource_type for b in res.bundle}
+    assert types.get("quality") == "expert" and types.get("testing") == "institution"
+    assert {r.resource_type for r in res.referrals} == {"expert", "institution"}
+
+
+def test_institutions_stay_the_default(matcher):
+    res = matcher.match("我们厂的压力表到期了要送检", region="湖北省武汉市")
+    assert all(n.resource_type == "institution" for n in res.needs)
+    assert all(
+        r.resource_type == "institution" and r.institution_id == r.resource_id
+        for r in res.referrals
+    )
+
+
+def test_search_and_resource_detail_by_type(matcher):
+    found = matcher.search("盐雾", filters=Filters(resource_types=["instrument"]))
+    assert [r.resource_id for r in found] == ["Q-SALT-WH"]
+    d = matcher.resource("X-BAT-SZ")
+    assert d["resource_type"] == "expert" and d["details"]["modes"] == ["onsite", "remote"]
+    assert d["capabilities"] and all(c["resource_id"] == "X-BAT-SZ" for c in d["capabilities"])
+    assert matcher.institution("X-BAT-SZ") is None and matcher.resource("nope") is None

@@ -358,3 +358,41 @@ def test_pages_have_security_headers_and_times_say_utc(client):
         f"/api/v1/tickets/{t['id']}/status", json={"status": "办结", "version": 1}, headers=CLERK
     )
     assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
+
+
+def test_resources_endpoint_search_by_type_and_tickets_for_experts(client):
+    r = client.get("/api/v1/resources/Q-GCMS-WH")
+    assert (
+        r.status_code == 200
+        and r.json()["resource_type"] == "instrument"
+        and r.json()["institution_id"] == "T-LAB-WH"
+    )
+    assert client.get("/api/v1/resources/NOPE").status_code == 404
+    assert client.get("/api/v1/institutions/Q-GCMS-WH").status_code == 404  # not an institution
+    r = client.get("/api/v1/search", params={"q": "质量诊断", "resource_type": "expert"})
+    assert (
+        r.status_code == 200
+        and r.json()["results"]
+        and all(x["resource_type"] == "expert" for x in r.json()["results"])
+    )
+    assert client.get("/api/v1/search", params={"resource_type": "robot"}).status_code == 422
+    text = "产品返修率高，想请专家诊断，再找实验室复测"
+    m = client.post("/api/v1/match", json={"text": text, "region": "湖北省武汉市"}).json()
+    choices = [
+        {"category": b["category"], "institution_id": b["referrals"][0]["resource_id"]}
+        for b in m["bundle"]
+    ]
+    r = client.post(
+        "/api/v1/tickets",
+        json={"text": text, "region": "湖北省武汉市", "choices": choices},
+        headers=CLERK,
+    )
+    assert r.status_code == 201
+    refs = {x["category"]: x for x in r.json()["referrals"]}
+    assert (
+        refs["quality"]["resource_type"] == "expert"
+        and refs["quality"]["snapshot"]["details"]["title"]
+    )
+    assert (
+        refs["testing"]["resource_type"] == "institution" and refs["testing"]["snapshot"]["phone"]
+    )

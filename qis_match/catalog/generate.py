@@ -109,6 +109,29 @@ def _short(city: str) -> str:
     return city
 
 
+# Titles that only fit some fields; every other title (教授, 高级工程师 …) fits any field.
+_TITLE_FIELDS = {
+    "专利代理师": ("ip",),
+    "律师": ("ip",),
+    "一级注册计量师": ("metrology",),
+    "注册审核员": ("certification", "quality"),
+    "高级审核员": ("certification", "quality"),
+    "注册安全工程师": ("other",),
+    "高级检验师": ("testing", "metrology"),
+    "主任医师": ("other.clinical_trial",),
+    "主任药师": ("other.clinical_trial",),
+    "六西格玛黑带大师": ("quality",),
+    "正高级经济师": ("brand", "ip", "other"),
+    "高级经济师": ("brand", "ip", "other"),
+}
+
+
+def _titles_for(titles: list[str], field_def: dict) -> list[str]:
+    scopes = {field_def["category"], *field_def.get("sub_services", [])}
+    fit = [t for t in titles if t not in _TITLE_FIELDS or scopes & set(_TITLE_FIELDS[t])]
+    return fit or titles
+
+
 class CatalogGenerator:
     def __init__(
         self, reference: Reference | None = None, seed: int = 7, geo: Gazetteer | None = None
@@ -467,7 +490,7 @@ class CatalogGenerator:
                 {
                     "expert_id": f"EX-{k:05d}",
                     "name": name + "（演示）",
-                    "title": rng.choice(ex["titles"]),
+                    "title": rng.choice(_titles_for(ex["titles"], f)),
                     "affiliation": f"{city}某{rng.choice(ex['affiliation_kinds'])}",
                     "field": f["field"],
                     "category": f["category"],

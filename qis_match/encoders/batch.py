@@ -48,7 +48,9 @@ def embed_texts(
         desc=f"embedding {kind} texts",
         unit="text",
         disable=not progress or not todo,
-        mininterval=0.5 if sys.stderr.isatty() else 15,  # logs get a line every 15 s, not every batch
+        mininterval=0.5
+        if sys.stderr.isatty()
+        else 15,  # logs get a line every 15 s, not every batch
     ) as bar:
         for start in range(0, len(todo), batch_size):
             idx = todo[start : start + batch_size]

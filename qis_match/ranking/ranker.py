@@ -1,13 +1,18 @@
-"""From matching capability passages to ranked institutions.
+"""From matching passages to ranked resources: institutions, experts and shared instruments.
 
-An institution is as good as its best matching lines (a little credit for a second and third),
+A resource is as good as its best matching lines (a little credit for a second and third),
 lifted by nearness to the enterprise (same city > same province > nationwide service > distance),
 restricted by the caller's filters, and kept diverse: branches of one group decay so that five
-near-identical branches do not fill the top.
+near-identical branches do not fill the top. Each resource type adds its own fit:
+- experts: availability, and whether they know the enterprise's industry (GB/T 4754 division);
+  an expert who works remotely is never "far";
+- instruments: nearness counts double (samples or people must travel), and a lower price for
+  the same unit lifts a little.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -19,6 +24,11 @@ from qis_match.referral.models import Evidence, Referral
 from qis_match.retrieval.hybrid import Candidates
 from qis_match.settings import Settings
 from qis_match.taxonomy import CATEGORY_CODES
+
+EVIDENCE_MIN_SHARE = 0.75  # a line is shown as evidence only if nearly as good as the best one
+AVAILABILITY_FIT = {"available": 1.0, "limited": 0.85, "unavailable": 0.5}
+INDUSTRY_FIT = 1.15
+PRICE_FIT = 0.1
 
 
 @dataclass
@@ -32,74 +42,76 @@ class Filters:
     online: bool | None = None
     small_business_discount: bool | None = None
     accreditation: str | None = None
+    resource_types: list[str] | None = None
 
     def active(self) -> bool:
         return any(v is not None for v in vars(self).values())
 
 
-EVIDENCE_MIN_SHARE = 0.75  # a line is shown as evidence only if nearly as good as the best one
+@dataclass
+class Context:
+    """What the request says that changes a resource's fit."""
+
+    industry: str | None = None  # GB/T 4754 division code
 
 
-class InstitutionRanker:
-    def __init__(self, institutions: pd.DataFrame, lines: pd.DataFrame, settings: Settings) -> None:
+class ResourceRanker:
+    def __init__(self, resources: pd.DataFrame, lines: pd.DataFrame, settings: Settings) -> None:
         self.settings = settings
-        self.inst = institutions.reset_index(drop=True)
-        self.inst_pos = {iid: i for i, iid in enumerate(self.inst["institution_id"])}
+        self.res = resources.reset_index(drop=True)
+        self.pos = {rid: i for i, rid in enumerate(self.res["resource_id"])}
         # Lines sorted by passage so that a passage's lines are one slice.
         order = np.argsort(lines["passage_id"].to_numpy(), kind="stable")
         self.lines = lines.iloc[order].reset_index(drop=True)
         pid = self.lines["passage_id"].to_numpy()
         n_pass = int(pid.max()) + 1 if len(pid) else 0
         self.offsets = np.searchsorted(pid, np.arange(n_pass + 1))
-        self.line_inst = self.lines["institution_id"].map(self.inst_pos).to_numpy(dtype=np.int64)
+        self.line_res = self.lines["resource_id"].map(self.pos).to_numpy(dtype=np.int64)
         self.line_cat = self.lines["category"].map(CATEGORY_CODES.index).to_numpy(dtype=np.int64)
-        self.group = (
-            self.inst["parent_id"]
-            .where(self.inst["parent_id"] != "", self.inst["institution_id"])
-            .to_numpy()
-        )
-        self.lon = self.inst["longitude"].to_numpy(dtype=np.float64)
-        self.lat = self.inst["latitude"].to_numpy(dtype=np.float64)
-        self.city_code = self.inst["adcode"].map(city_code_of).to_numpy()
-        self.prov_code = self.inst["adcode"].str[:2].to_numpy()
-        self.national = (self.inst["service_area"] == "national").to_numpy()
-        self.online = self.inst["channels"].str.contains("online").to_numpy()
+        r = self.res
+        self.kind = r["resource_type"].to_numpy()
+        self.group = r["parent_id"].where(r["parent_id"] != "", r["resource_id"]).to_numpy()
+        self.lon = r["longitude"].to_numpy(dtype=np.float64)
+        self.lat = r["latitude"].to_numpy(dtype=np.float64)
+        self.city_code = r["adcode"].map(city_code_of).to_numpy()
+        self.prov_code = r["adcode"].str[:2].to_numpy()
+        self.national = (r["service_area"] == "national").to_numpy()
+        self.online = r["channels"].str.contains("online").to_numpy()
+        self.remote = r["remote"].to_numpy(dtype=bool)
+        self.availability = r["availability"].map(AVAILABILITY_FIT).fillna(1.0).to_numpy()
+        self.industries = [set(x.split("|")) - {""} for x in r["industries"]]
+        self.price = r["price"].to_numpy(dtype=np.float64)
+        self.price_unit = r["price_unit"].to_numpy()
         # Plain arrays and records: pandas indexing per referral would dominate a request's time.
         self.col = {
             c: self.lines[c].fillna("").astype(str).to_numpy()
             for c in ("line_id", "sub_service", "standard", "category")
         }
         self.col_passage = self.lines["passage_id"].to_numpy()
-        self.records = self.inst.to_dict("records")
+        self.records = r.to_dict("records")
 
     # --- filters
-    def _inst_mask(self, f: Filters) -> np.ndarray:
-        m = np.ones(len(self.inst), dtype=bool)
+    def _mask(self, f: Filters) -> np.ndarray:
+        r = self.res
+        m = np.ones(len(r), dtype=bool)
         if f.province:
-            m &= (self.inst["province"] == f.province).to_numpy()
+            m &= (r["province"] == f.province).to_numpy()
         if f.city:
-            m &= (self.inst["city"] == f.city).to_numpy()
+            m &= (r["city"] == f.city).to_numpy()
         if f.online is not None:
             m &= self.online == f.online
         if f.small_business_discount is not None:
-            m &= (
-                self.inst["small_business_discount"].to_numpy(dtype=bool)
-                == f.small_business_discount
-            )
+            m &= r["small_business_discount"].to_numpy(dtype=bool) == f.small_business_discount
         if f.accreditation:
             acc = f.accreditation.upper()
-            m &= (
-                self.inst["accreditations"]
-                .str.upper()
-                .str.split("|")
-                .map(lambda xs: acc in xs)
-                .to_numpy()
-            )
+            m &= r["accreditations"].str.upper().str.split("|").map(lambda xs: acc in xs).to_numpy()
+        if f.resource_types:
+            m &= np.isin(self.kind, f.resource_types)
         return m
 
     def locality(self, region: Place | None) -> tuple[np.ndarray, list[str | None], np.ndarray]:
-        """Nearness in [0, 1] per institution, its label, and distance in km."""
-        n = len(self.inst)
+        """Nearness in [0, 1] per resource, its label, and distance in km."""
+        n = len(self.res)
         if region is None:
             return np.zeros(n), [None] * n, np.full(n, np.nan)
         dist = np.array(
@@ -116,11 +128,31 @@ class InstitutionRanker:
         score = np.where(
             same_city, 1.0, np.where(same_prov, 0.6, np.where(self.national, 0.5, far))
         )
+        score = np.where((self.kind == "expert") & self.remote, np.maximum(score, 0.6), score)
         labels = [
             "same_city" if c else "same_province" if p else "national" if nat else "elsewhere"
             for c, p, nat in zip(same_city, same_prov, self.national, strict=True)
         ]
         return score, labels, dist
+
+    def fit(self, idx: np.ndarray, ctx: Context | None) -> np.ndarray:
+        """Type-specific multipliers for the resources ``idx``."""
+        out = np.ones(len(idx))
+        kinds = self.kind[idx]
+        experts = kinds == "expert"
+        if experts.any():
+            out[experts] *= self.availability[idx[experts]]
+            if ctx and ctx.industry:
+                knows = np.array([ctx.industry in self.industries[i] for i in idx[experts]])
+                out[experts] *= np.where(knows, INDUSTRY_FIT, 1.0)
+        instruments = np.flatnonzero(kinds == "instrument")
+        for unit in {self.price_unit[idx[k]] for k in instruments}:
+            same = instruments[self.price_unit[idx[instruments]] == unit]
+            prices = self.price[idx[same]]
+            if len(same) > 1 and np.isfinite(prices).all() and prices.max() > prices.min():
+                cheap = (prices.max() - prices) / (prices.max() - prices.min())
+                out[same] *= 1 + PRICE_FIT * cheap
+        return out
 
     def rank(
         self,
@@ -132,13 +164,13 @@ class InstitutionRanker:
         query_words: list[str],
         passage_text: pd.Series,
         passage_terms=None,
+        ctx: Context | None = None,
     ) -> list[Referral]:
         """Ranked referrals. ``passage_terms(pid) -> set[str]`` gives a passage's terms, for the
         matched-terms evidence (request words the line really contains as words, not substrings)."""
         if len(cands) == 0:
             return []
         s = self.settings
-        # Expand passages to their lines.
         starts, ends = self.offsets[cands.passage_ids], self.offsets[cands.passage_ids + 1]
         counts = ends - starts
         line_idx = (
@@ -159,24 +191,23 @@ class InstitutionRanker:
                 self.line_cat[line_idx], [CATEGORY_CODES.index(c) for c in filters.categories]
             )
         if filters.sub_services:
-            keep &= np.isin(self.lines["sub_service"].to_numpy()[line_idx], filters.sub_services)
+            keep &= np.isin(self.col["sub_service"][line_idx], filters.sub_services)
         if filters.active():
-            keep &= self._inst_mask(filters)[self.line_inst[line_idx]]
-        # Weak lines are noise for the person at the window: keep what is close to the best.
-        keep &= line_score >= s.min_relevance * line_score.max()
-        line_idx, line_score = line_idx[keep], line_score[keep]
-        if line_idx.size == 0:
+            keep &= self._mask(filters)[self.line_res[line_idx]]
+        if not keep.any():
             return []
-        inst_of_line = self.line_inst[line_idx]
-        # Best three lines per institution.
-        order = np.lexsort((-line_score, inst_of_line))
-        inst_sorted, score_sorted, line_sorted = (
-            inst_of_line[order],
+        # Weak lines are noise for the person at the window: keep what is close to the best.
+        keep &= line_score >= s.min_relevance * line_score[keep].max()
+        line_idx, line_score = line_idx[keep], line_score[keep]
+        res_of_line = self.line_res[line_idx]
+        order = np.lexsort((-line_score, res_of_line))
+        res_sorted, score_sorted, line_sorted = (
+            res_of_line[order],
             line_score[order],
             line_idx[order],
         )
-        uniq, first = np.unique(inst_sorted, return_index=True)
-        bounds = np.append(first, len(inst_sorted))
+        uniq, first = np.unique(res_sorted, return_index=True)
+        bounds = np.append(first, len(res_sorted))
         rel = np.zeros(len(uniq))
         for j in range(len(uniq)):
             top3 = score_sorted[bounds[j] : min(bounds[j] + 3, bounds[j + 1])]
@@ -185,23 +216,12 @@ class InstitutionRanker:
                 + 0.1 * (top3[1] if len(top3) > 1 else 0)
                 + 0.05 * (top3[2] if len(top3) > 2 else 0)
             )
+        rel = rel * self.fit(uniq, ctx)
         rel = rel / rel.max()
         loc, labels, dist = self.locality(region)
-        final = rel * (1 + s.locality_weight * loc[uniq]) / (1 + s.locality_weight)
-        # Greedy selection with decay per group (diversity across branches of one organisation).
-        chosen: list[int] = []
-        group_count: dict[str, int] = {}
-        remaining = list(range(len(uniq)))
-        adjusted = final.copy()
-        while remaining and len(chosen) < top_k:
-            best = max(remaining, key=lambda j: adjusted[j])
-            chosen.append(best)
-            remaining.remove(best)
-            g = self.group[uniq[best]]
-            group_count[g] = group_count.get(g, 0) + 1
-            for j in remaining:
-                if self.group[uniq[j]] == g:
-                    adjusted[j] = final[j] * s.branch_decay ** group_count[g]
+        weight = np.where(self.kind[uniq] == "instrument", 2 * s.locality_weight, s.locality_weight)
+        final = rel * (1 + weight * loc[uniq]) / (1 + weight)
+        chosen, adjusted = self._diverse(uniq, final, top_k)
         qset = {w for w in query_words if len(w) > 1}
         referrals = []
         for rank, j in enumerate(chosen, start=1):
@@ -225,9 +245,30 @@ class InstitutionRanker:
                     region,
                     evidence,
                     ev_lines[0][0],
+                    ctx,
                 )
             )
         return referrals
+
+    def _diverse(
+        self, uniq: np.ndarray, final: np.ndarray, top_k: int
+    ) -> tuple[list[int], np.ndarray]:
+        """Greedy selection with decay per group (diversity across branches of one organisation)."""
+        chosen: list[int] = []
+        group_count: dict[str, int] = {}
+        remaining = list(range(len(uniq)))
+        adjusted = final.copy()
+        decay = self.settings.branch_decay
+        while remaining and len(chosen) < top_k:
+            best = max(remaining, key=lambda j: adjusted[j])
+            chosen.append(best)
+            remaining.remove(best)
+            g = self.group[uniq[best]]
+            group_count[g] = group_count.get(g, 0) + 1
+            for j in remaining:
+                if self.group[uniq[j]] == g:
+                    adjusted[j] = final[j] * decay ** group_count[g]
+        return chosen, adjusted
 
     def _evidence(
         self, li: int, score: float, qset: set[str], passage_text: pd.Series, passage_terms
@@ -255,14 +296,21 @@ class InstitutionRanker:
         region,
         evidence: list[Evidence],
         best: int,
+        ctx: Context | None = None,
     ) -> Referral:
         row = self.records[i]
         d = float(dist[i]) if region is not None and not math.isnan(dist[i]) else None
         turnaround = row["turnaround_days"]
+        details = json.loads(row["details"] or "{}")
+        if row["resource_type"] == "expert" and ctx and ctx.industry:
+            details["industry_match"] = ctx.industry in self.industries[i]
+        inst_id = row["institution_id"]
         return Referral(
             rank=rank,
-            institution_id=str(row["institution_id"]),
-            institution_name=str(row["name"]),
+            institution_id=None if inst_id is None or pd.isna(inst_id) else str(inst_id),
+            institution_name=None
+            if row["institution_name"] is None or pd.isna(row["institution_name"])
+            else str(row["institution_name"]),
             category=self.col["category"][best],
             sub_service=self.col["sub_service"][best],
             score=score,
@@ -279,14 +327,18 @@ class InstitutionRanker:
             small_business_discount=bool(row["small_business_discount"]),
             turnaround_days=None if turnaround is None or pd.isna(turnaround) else int(turnaround),
             evidence=evidence,
+            resource_type=str(row["resource_type"]),
+            resource_id=str(row["resource_id"]),
+            resource_name=str(row["name"]),
+            details=details,
         )
 
     def browse(
         self, filters: Filters, region: Place | None, top_k: int, passage_text: pd.Series
     ) -> list[Referral]:
-        """Institutions that pass the filters, nearest first, each with a few of its lines — for a
+        """Resources that pass the filters, nearest first, each with a few of its lines — for a
         search with filters but no words."""
-        keep = self._inst_mask(filters)[self.line_inst]
+        keep = self._mask(filters)[self.line_res]
         if filters.categories:
             keep &= np.isin(self.line_cat, [CATEGORY_CODES.index(c) for c in filters.categories])
         if filters.sub_services:
@@ -295,16 +347,16 @@ class InstitutionRanker:
         if lines.size == 0:
             return []
         loc, labels, dist = self.locality(region)
-        insts = np.unique(self.line_inst[lines])
-        names = [self.records[i]["name"] for i in insts]
+        found = np.unique(self.line_res[lines])
+        names = [self.records[i]["name"] for i in found]
         order = sorted(
-            range(len(insts)),
-            key=lambda k: (-loc[insts[k]], dist[insts[k]] if region else 0, names[k]),
+            range(len(found)),
+            key=lambda k: (-loc[found[k]], dist[found[k]] if region else 0, names[k]),
         )
         out = []
         for rank, k in enumerate(order[:top_k], start=1):
-            i = int(insts[k])
-            own = lines[self.line_inst[lines] == i][: self.settings.evidence_lines]
+            i = int(found[k])
+            own = lines[self.line_res[lines] == i][: self.settings.evidence_lines]
             evidence = [self._evidence(int(li), 1.0, set(), passage_text, None) for li in own]
             out.append(
                 self._referral(
@@ -313,6 +365,6 @@ class InstitutionRanker:
             )
         return out
 
-    def lines_of(self, institution_id: str) -> pd.DataFrame:
-        """All capability lines of one institution (for its detail page)."""
-        return self.lines[self.lines["institution_id"] == institution_id]
+    def lines_of(self, resource_id: str) -> pd.DataFrame:
+        """All lines of one resource (for its detail page)."""
+        return self.lines[self.lines["resource_id"] == resource_id]

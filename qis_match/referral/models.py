@@ -24,9 +24,13 @@ class Evidence:
 
 @dataclass
 class Referral:
+    """One referred resource. ``institution_id``/``institution_name`` name the institution behind
+    it: the institution itself, the owner of a shared instrument, none (null) for an expert;
+    ``resource_id``/``resource_name`` always name the referred resource itself."""
+
     rank: int
-    institution_id: str
-    institution_name: str
+    institution_id: str | None
+    institution_name: str | None
     category: str
     sub_service: str
     score: float
@@ -43,8 +47,13 @@ class Referral:
     small_business_discount: bool
     turnaround_days: int | None
     evidence: list[Evidence]
-    resource_type: str = "institution"
+    resource_type: str = "institution"  # institution | expert | instrument
     covers: list[str] = field(default_factory=list)  # the request's needs (categories) it can serve
+    resource_id: str = ""
+    resource_name: str = ""
+    details: dict = field(
+        default_factory=dict
+    )  # expert: title, field, availability …; instrument: model, price …
 
     def to_dict(self) -> dict:
         d = asdict(self)

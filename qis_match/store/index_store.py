@@ -5,7 +5,7 @@ Layout under ``<home>/index``::
     CURRENT                  name of the version being served (replaced atomically)
     v20261121T101500-1a2b3c/ one complete, immutable index version
         manifest.json        catalog version, encoder, counts, timings
-        institutions.parquet lines.parquet passages.parquet
+        resources.parquet (institutions, experts, instruments) lines.parquet passages.parquet
         vectors.npy dense.faiss bm25_*.{npz,npy,json}
 
 A build writes a ``.building-*`` directory, renames it to its version name when complete and only
@@ -30,7 +30,7 @@ from qis_match.retrieval.bm25 import BM25Index
 from qis_match.retrieval.dense import DenseIndex
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: resources (institutions, experts, instruments) instead of institutions
 
 
 @dataclass
@@ -39,8 +39,10 @@ class IndexData:
 
     path: Path
     manifest: dict
-    institutions: pd.DataFrame
-    lines: pd.DataFrame  # one row per capability line, with its passage_id
+    resources: (
+        pd.DataFrame
+    )  # institutions, experts and instruments (catalog.passages.RESOURCE_COLUMNS)
+    lines: pd.DataFrame  # one row per capability line, with its resource_id and passage_id
     passages: pd.DataFrame  # passage_id, text
     vectors: np.ndarray  # passages × dim
     dense: DenseIndex
@@ -102,10 +104,15 @@ class IndexStore:
         path = path or self.current_path()
         with open(path / MANIFEST, encoding="utf-8") as fh:
             manifest = json.load(fh)
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexNotBuiltError(
+                f"index {path.name} has format {manifest.get('format')}, this version reads {FORMAT_VERSION}: "
+                "run `qis-match build`"
+            )
         return IndexData(
             path=path,
             manifest=manifest,
-            institutions=pd.read_parquet(path / "institutions.parquet"),
+            resources=pd.read_parquet(path / "resources.parquet"),
             lines=pd.read_parquet(path / "lines.parquet"),
             passages=pd.read_parquet(path / "passages.parquet"),
             vectors=np.load(path / "vectors.npy", mmap_mode="r"),

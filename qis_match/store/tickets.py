@@ -94,6 +94,12 @@ class TicketReferral(Base):
     )  # its rank in the match; None if added by hand
     top_institution_id: Mapped[str | None] = mapped_column(String(64))  # what the ranking put first
     override_reason: Mapped[str | None] = mapped_column(Text)
+    resource_type: Mapped[str] = mapped_column(
+        String(20), default="institution"
+    )  # institution | expert | instrument
+    snapshot: Mapped[dict | None] = mapped_column(
+        JSON
+    )  # contact details as handed to the enterprise
     ticket: Mapped[Ticket] = relationship(back_populates="referrals")
 
 
@@ -192,6 +198,8 @@ class Choice:
     rank: int | None = None
     top_institution_id: str | None = None
     override_reason: str | None = None
+    resource_type: str = "institution"
+    snapshot: dict | None = None
 
 
 class TicketStore:

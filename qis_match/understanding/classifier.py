@@ -61,6 +61,9 @@ class CompiledCalibrated:
         return out / np.bincount(self.label, minlength=self.n_labels)
 
 
+RESOURCE_TYPES = ("institution", "expert", "instrument")
+
+
 @dataclass
 class TrainingExample:
     text: str
@@ -68,6 +71,7 @@ class TrainingExample:
     sub_services: list[str]
     weight: float = 1.0
     source: str = ""
+    resource_types: list[str] | None = None  # aligned with categories; None: all institutions
 
 
 class NeedClassifier:
@@ -136,6 +140,22 @@ class NeedClassifier:
             Xs[rows], labels, sample_weight=weights
         )
         self.sub_services = list(self.sub_model.classes_)
+        # Resource type (institution / expert / instrument), from requests whose needs all call
+        # for one type: a multinomial model on the text alone, so that it can read a clause.
+        rows, labels, weights = [], [], []
+        for i, e in enumerate(examples):
+            if not e.categories:
+                continue
+            types = set(e.resource_types or ["institution"])
+            if len(types) == 1:
+                rows.append(i)
+                labels.append(types.pop())
+                weights.append(e.weight)
+        self.resource_model = None
+        if len(set(labels)) > 1:
+            self.resource_model = LogisticRegression(
+                C=self.C, max_iter=3000, class_weight="balanced", random_state=self.seed
+            ).fit(Xs[rows], labels, sample_weight=weights)
         return self
 
     def predict_proba(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
@@ -149,6 +169,13 @@ class NeedClassifier:
     def predict_sub_service(self, texts: Sequence[str]) -> np.ndarray:
         """P(sub-service | text), shape (n, len(self.sub_services))."""
         return self.sub_model.predict_proba(self._sparse(texts))
+
+    def resource_proba(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """P(resource type | text) for each text; institutions only when no model was trained."""
+        if getattr(self, "resource_model", None) is None:
+            return [{"institution": 1.0} for _ in texts]
+        p = self.resource_model.predict_proba(self._sparse(texts))
+        return [dict(zip(self.resource_model.classes_, map(float, row), strict=True)) for row in p]
 
     def best_sub_service(self, text: str, category: str) -> tuple[str | None, float]:
         probs = self.predict_sub_service([text])[0]

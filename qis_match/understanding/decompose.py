@@ -17,7 +17,7 @@ from qis_match.taxonomy import CATEGORY_CODES, Taxonomy
 from qis_match.understanding.classifier import NeedClassifier
 from qis_match.understanding.needs import Need
 from qis_match.understanding.segment import Span, split_clauses
-from qis_match.understanding.signals import find_signals
+from qis_match.understanding.signals import find_signals, resource_signals
 
 
 @dataclass
@@ -79,6 +79,7 @@ class NeedUnderstanding:
                 else self.classifier.best_sub_service(span.text, code)
             )
             source = "signal" if floor[i] >= p_full[i] and floor[i] > 0 else "classifier"
+            resource_type = self._resource_type(span.text)
             needs.append(
                 Need(
                     category=code,
@@ -90,6 +91,7 @@ class NeedUnderstanding:
                     start=span.start,
                     end=span.end,
                     source=source,
+                    resource_type=resource_type,
                 )
             )
         needs.sort(key=lambda n: (-n.score, n.start or 0))
@@ -98,21 +100,25 @@ class NeedUnderstanding:
             signals["uncertain"] = uncertain
         return needs, signals
 
+    def _resource_type(self, text: str) -> str:
+        """Institution, expert or instrument: the model's choice, unless the words call for a type
+        (租用仪器, 请专家) and the model finds it at least plausible; when the words call for both,
+        the model decides between them."""
+        p = self.classifier.resource_proba([text])[0]
+        best = max(p, key=p.get)
+        called = [k for k in resource_signals(text) if p.get(k, 0.0) >= 0.1]
+        if called and p[best] < 0.9:
+            return max(called, key=lambda k: p.get(k, 0.0))
+        return best
+
     @staticmethod
     def _span(text: str, clauses: list[Span], probs: np.ndarray, hits) -> Span:
-        """The clause(s) a need came from: the signal's clause, else the most probable clause and
-        its neighbours that also carry it."""
+        """The clause a need came from: the signal's clause, else the clause most likely to carry
+        it (one clause: merging neighbours would hand one need the words of another)."""
         if len(clauses) == 1:
             return clauses[0]
         if hits:
             for c in clauses:
                 if c.start <= hits[0].start < c.end:
                     return c
-        best = int(np.argmax(probs))
-        lo = hi = best
-        while lo > 0 and probs[lo - 1] >= 0.5:
-            lo -= 1
-        while hi < len(clauses) - 1 and probs[hi + 1] >= 0.5:
-            hi += 1
-        start, end = clauses[lo].start, clauses[hi].end
-        return Span(text[start:end], start, end)
+        return clauses[int(np.argmax(probs))]

@@ -33,6 +33,7 @@ class Need:
     start: int | None = None
     end: int | None = None
     source: str = "retrieval"  # retrieval | classifier | signal
+    resource_type: str = "institution"  # institution | expert | instrument: what serves this need
 
     def to_dict(self) -> dict:
         return {
@@ -45,6 +46,7 @@ class Need:
             "start": self.start,
             "end": self.end,
             "source": self.source,
+            "resource_type": self.resource_type,
         }
 
 

@@ -48,6 +48,46 @@ def load_rules(path: Path | None = None) -> tuple[SignalRule, ...]:
     )
 
 
+@dataclass(frozen=True)
+class ResourceRule:
+    name: str
+    pattern: re.Pattern[str]
+    resource_type: str
+
+
+@lru_cache(maxsize=2)
+def load_resource_rules(path: Path | None = None) -> tuple[ResourceRule, ...]:
+    """An instrument rule (a renting verb near an instrument word) and an expert rule."""
+    with open(path or DATA_DIR / "understanding" / "signals.yaml", encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh).get("resource_signals") or {}
+    if not raw:
+        return ()
+
+    def alt(words: list[str]) -> str:
+        return "|".join(re.escape(str(w).upper()) for w in sorted(words, key=len, reverse=True))
+
+    verbs, nouns = alt(raw["instrument_verbs"]), alt(raw["instrument_nouns"])
+    return (
+        ResourceRule(
+            "rent an instrument",
+            re.compile(f"(?:{verbs}).{{0,12}}(?:{nouns})|(?:{nouns}).{{0,8}}(?:{verbs})"),
+            "instrument",
+        ),
+        # "专家说…/专家组要求…" reports someone else's expert: not a request for one.
+        ResourceRule(
+            "ask an expert",
+            re.compile(f"(?:{alt(raw['expert_words'])})(?!说|要求|意见|组|评审|认为|提出|指出)"),
+            "expert",
+        ),
+    )
+
+
+def resource_signals(text: str) -> set[str]:
+    """Resource types (expert, instrument) the words of a text call for."""
+    up = text.upper()
+    return {r.resource_type for r in load_resource_rules() if r.pattern.search(up)}
+
+
 def find_signals(text: str, rules: tuple[SignalRule, ...] | None = None) -> list[SignalHit]:
     up = text.upper()
     hits = []

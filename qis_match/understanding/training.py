@@ -20,7 +20,7 @@ from qis_match.settings import DATA_DIR
 from qis_match.store.embedding_cache import EmbeddingCache
 from qis_match.taxonomy import CATEGORY_CODES, Taxonomy, load_taxonomy
 from qis_match.text.normalize import normalize_text
-from qis_match.understanding.classifier import NeedClassifier, TrainingExample
+from qis_match.understanding.classifier import RESOURCE_TYPES, NeedClassifier, TrainingExample
 
 log = logging.getLogger(__name__)
 TAXONOMY_WEIGHT = 0.3
@@ -34,12 +34,18 @@ def read_training_file(path: Path, taxonomy: Taxonomy) -> list[TrainingExample]:
         for lineno, r in enumerate(reader, start=2):
             cats = [c for c in (r.get("categories") or "").split("|") if c and c != "none"]
             ss = [s for s in (r.get("sub_services") or "").split("|") if s]
+            types = [t for t in (r.get("resource_types") or "").split("|") if t] or None
             bad = [c for c in cats if c not in CATEGORY_CODES] + [s for s in ss if s not in subs]
+            bad += [t for t in types or [] if t not in RESOURCE_TYPES]
             if bad:
                 raise InputError(f"{path}: line {lineno}: unknown code(s) {bad}")
+            if types and len(types) != len(cats):
+                raise InputError(
+                    f"{path}: line {lineno}: resource_types must align with categories"
+                )
             out.append(
                 TrainingExample(
-                    normalize_text(r["text"]), cats, ss, 1.0, f"{path.name}:{r.get('id')}"
+                    normalize_text(r["text"]), cats, ss, 1.0, f"{path.name}:{r.get('id')}", types
                 )
             )
     return out

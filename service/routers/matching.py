@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from qis_match.pipeline import Matcher
 from qis_match.ranking.ranker import Filters
 from service.deps import matcher
-from service.schemas import Category, InstitutionOut, MatchIn, MatchOut, SearchOut
+from service.schemas import Category, MatchIn, MatchOut, ResourceOut, SearchOut
 
 router = APIRouter(prefix="/api/v1", tags=["matching"])
 
@@ -35,6 +37,9 @@ def search(
     online: bool | None = None,
     discount: bool | None = Query(None, description="小微优惠"),
     accreditation: str | None = Query(None, max_length=40),
+    resource_type: list[Literal["institution", "expert", "instrument"]] | None = Query(
+        None, description="institution, expert, instrument (default: all)"
+    ),
     top_k: int = Query(20, ge=1, le=100),
     m: Matcher = Depends(matcher),
 ) -> dict:
@@ -46,6 +51,7 @@ def search(
         online=online,
         small_business_discount=discount,
         accreditation=accreditation or None,
+        resource_types=resource_type or None,
     )
     results = [
         r.to_dict() for r in m.search(q, region=region or None, filters=filters, top_k=top_k)
@@ -54,8 +60,20 @@ def search(
 
 
 @router.get(
+    "/resources/{resource_id}",
+    response_model=ResourceOut,
+    summary="An institution, expert or shared instrument and its lines",
+)
+def resource(resource_id: str, m: Matcher = Depends(matcher)) -> dict:
+    found = m.resource(resource_id)
+    if found is None:
+        raise HTTPException(404, f"resource {resource_id!r} not found")
+    return found
+
+
+@router.get(
     "/institutions/{institution_id}",
-    response_model=InstitutionOut,
+    response_model=ResourceOut,
     summary="An institution and its capability lines",
 )
 def institution(institution_id: str, m: Matcher = Depends(matcher)) -> dict:

@@ -40,7 +40,7 @@ def ticket_out(t: Ticket, with_history: bool = True) -> dict:
     "",
     response_model=TicketOut,
     status_code=201,
-    summary="Create a ticket from a request and the chosen institutions",
+    summary="Create a ticket from a request and the chosen resources",
 )
 def create(
     body: TicketIn,
@@ -52,27 +52,47 @@ def create(
     by_need = {b.need.category: b for b in res.bundle}
     choices = []
     for c in body.choices:
-        inst = m.institution(c.institution_id)
-        if inst is None:
-            raise HTTPException(422, f"institution {c.institution_id!r} is not in the catalog")
+        found = m.resource(c.institution_id)
+        if found is None:
+            raise HTTPException(422, f"{c.institution_id!r} is not in the catalog")
         item = by_need.get(c.category)
-        ranked = [r.institution_id for r in item.referrals] if item else []
+        ranked = [r.resource_id for r in item.referrals] if item else []
         rank = ranked.index(c.institution_id) + 1 if c.institution_id in ranked else None
         top = ranked[0] if ranked else None
         if rank != 1 and not (c.override_reason and c.override_reason.strip()):
             raise HTTPException(
                 422,
-                f"{inst['name']} is not the first referral for {c.category}: give override_reason (改选理由)",
+                f"{found['name']} is not the first referral for {c.category}: give override_reason (改选理由)",
             )
+        snapshot = {
+            k: found.get(k)
+            for k in (
+                "name",
+                "type",
+                "province",
+                "city",
+                "district",
+                "address",
+                "phone",
+                "email",
+                "turnaround_days",
+                "small_business_discount",
+                "discount_note",
+                "institution_name",
+            )
+        }
+        snapshot["details"] = found.get("details", {})
         choices.append(
             Choice(
                 category=c.category,
                 institution_id=c.institution_id,
-                institution_name=inst["name"],
+                institution_name=found["name"],
                 sub_service=item.need.sub_service if item else None,
                 rank=rank,
                 top_institution_id=top,
                 override_reason=c.override_reason,
+                resource_type=found["resource_type"],
+                snapshot=snapshot,
             )
         )
     t = st.create(
