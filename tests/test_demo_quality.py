@@ -30,3 +30,21 @@ def test_dev_set_quality_on_the_demo_catalog(tmp_path, e5_encoder, need_classifi
     assert m["bundle_coverage"] >= 0.90
     assert m["non_qi_rejected"] >= 0.90
     assert m["qi_wrongly_rejected"] <= 0.05
+
+
+@pytest.mark.slow
+def test_resource_types_on_the_demo_catalog(tmp_path, e5_encoder, need_classifier):
+    """Experts and instruments are routed as asked (held-out dev_resources.tsv)."""
+    from qis_match.build import build_index
+    from qis_match.evaluation import evaluate, read_labelled
+    from qis_match.pipeline import Matcher
+
+    s = Settings(home=tmp_path, embedding_cache=REPO / "var" / "embeddings.sqlite")
+    build_index(s, encoder=e5_encoder, progress=False, classifier=need_classifier)
+    m = evaluate(Matcher(s, encoder=e5_encoder), read_labelled(REPO / "data/eval/dev_resources.tsv"))
+    types = m["resource_types"]
+    print(types)
+    assert types["expert"]["needs"] >= 30 and types["instrument"]["needs"] >= 30
+    assert types["expert"]["type_accuracy"] >= 0.8 and types["instrument"]["type_accuracy"] >= 0.8
+    assert types["expert"]["precision_at_5"] >= 0.8 and types["instrument"]["precision_at_5"] >= 0.8
+    assert m["top1"] >= 0.9
