@@ -40,7 +40,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--home", help="working directory for indexes and caches (QIS_HOME, default ./var)"
     )
-    p.add_argument("--encoder", choices=["e5", "sentence-transformers"], help="QIS_ENCODER")
+    p.add_argument(
+        "--encoder", choices=["e5", "sentence-transformers", "hybrid"], help="QIS_ENCODER"
+    )
     p.add_argument(
         "--encoder-model", dest="encoder_model", help="local model path (sentence-transformers)"
     )
@@ -290,6 +292,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_encoder(args: argparse.Namespace) -> int:
+    from qis_match.encoders.e5 import E5Encoder
+    from qis_match.encoders.static_training import train_static_encoder
+    from qis_match.store.index_store import IndexStore
+
+    s = _settings(args)
+    index = IndexStore(s.index_root).load()
+    out = (
+        Path(args.out)
+        if args.out
+        else s.home / "models" / f"qis-static-{args.tokenizer}-{index.version}"
+    )
+    report = train_static_encoder(
+        index,
+        E5Encoder(),
+        out,
+        tokenizer_kind=args.tokenizer,
+        epochs=args.epochs,
+        finetune=not args.no_finetune,
+        cache_path=s.cache_path,
+        train_dir=s.train_dir,
+        seed=args.seed,
+    )
+    print(
+        f"encoder saved to {report.path}: {report.vocab} pieces, {report.pairs} training pairs, seconds {report.seconds}"
+    )
+    print(
+        f"use it: QIS_ENCODER=sentence-transformers QIS_ENCODER_MODEL={report.path} qis-match build"
+    )
+    return 0
+
+
 def cmd_catalog_generate(args: argparse.Namespace) -> int:
     from qis_match.catalog.generate import generate_catalog
 
@@ -352,6 +386,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(sv)
     sv.set_defaults(func=cmd_serve)
+
+    te = sub.add_parser(
+        "train-encoder", help="distil and fine-tune the fast static encoder (sentence-transformers)"
+    )
+    te.add_argument(
+        "--out", help="model directory (default: var/models/qis-static-<tokenizer>-<index version>)"
+    )
+    te.add_argument("--tokenizer", choices=["jieba", "char"], default="jieba")
+    te.add_argument("--epochs", type=int, default=1)
+    te.add_argument("--no-finetune", action="store_true", help="distillation only")
+    te.add_argument("--seed", type=int, default=42)
+    _add_common(te)
+    te.set_defaults(func=cmd_train_encoder)
 
     t = sub.add_parser("train", help="retrain the need classifier into a new index version")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

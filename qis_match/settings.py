@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     catalog_dir: Path = Field(DATA_DIR / "catalog", description="Catalog to build from.")
 
     # --- encoder
-    encoder: Literal["e5", "sentence-transformers"] = "e5"
+    encoder: Literal["e5", "sentence-transformers", "hybrid"] = "e5"
     encoder_model: str = Field("", description="Local model path for sentence-transformers.")
     encoder_query_prefix: str = Field("", description="Prefix for queries (sentence-transformers).")
     encoder_passage_prefix: str = Field(

@@ -41,7 +41,9 @@ def test_resource_types_on_the_demo_catalog(tmp_path, e5_encoder, need_classifie
 
     s = Settings(home=tmp_path, embedding_cache=REPO / "var" / "embeddings.sqlite")
     build_index(s, encoder=e5_encoder, progress=False, classifier=need_classifier)
-    m = evaluate(Matcher(s, encoder=e5_encoder), read_labelled(REPO / "data/eval/dev_resources.tsv"))
+    m = evaluate(
+        Matcher(s, encoder=e5_encoder), read_labelled(REPO / "data/eval/dev_resources.tsv")
+    )
     types = m["resource_types"]
     print(types)
     assert types["expert"]["needs"] >= 30 and types["instrument"]["needs"] >= 30

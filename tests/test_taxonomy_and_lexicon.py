@@ -66,7 +66,11 @@ def test_training_set_is_disjoint_from_dev_and_covers_every_sub_service():
     examples = training_examples()
     requests = [e for e in examples if e.source != "taxonomy"]
     assert len(requests) >= 600
-    dev = {normalize_text(r.text) for f in ("dev.tsv", "dev_resources.tsv") for r in read_labelled(REPO / "data/eval" / f)}
+    dev = {
+        normalize_text(r.text)
+        for f in ("dev.tsv", "dev_resources.tsv")
+        for r in read_labelled(REPO / "data/eval" / f)
+    }
     assert not [e.source for e in requests if e.text in dev]
     coverage = sub_service_coverage(examples, load_taxonomy())
     assert min(coverage.values()) >= 5, {k: v for k, v in coverage.items() if v < 5}

@@ -13,6 +13,19 @@ def make_encoder(settings: Settings) -> Encoder:
         from qis_match.encoders.e5 import E5Encoder
 
         return E5Encoder(threads=settings.encoder_threads or None)
+    if settings.encoder == "hybrid":
+        from qis_match.encoders.e5 import E5Encoder
+        from qis_match.encoders.hybrid import HybridEncoder
+        from qis_match.encoders.sentence_transformers import SentenceTransformerEncoder
+
+        if not settings.encoder_model:
+            raise ValueError(
+                "encoder 'hybrid' needs QIS_ENCODER_MODEL=/path/to/static-model (passages)"
+            )
+        return HybridEncoder(
+            E5Encoder(threads=settings.encoder_threads or None),
+            SentenceTransformerEncoder(settings.encoder_model),
+        )
     if settings.encoder == "sentence-transformers":
         from qis_match.encoders.sentence_transformers import SentenceTransformerEncoder
 

@@ -3,32 +3,54 @@ through static/app.js, which renders every user-supplied string with textContent
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
+import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from qis_match.settings import DATA_DIR
 from qis_match.store.tickets import STATUSES
 from qis_match.taxonomy import load_taxonomy
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 
+# Which entry of the navigation each page belongs to.
+NAV = {"console": "console", "search": "search", "resource": "search", "board": "board"}
+
+
+@lru_cache(maxsize=1)
+def _industries() -> dict[str, list[str]]:
+    """GB/T 4754-2017 divisions: code → [section letter, name] (experts list division codes)."""
+    try:
+        with open(DATA_DIR / "industry" / "gbt4754_2017.yaml", encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError:
+        return {}
+    return {str(d["code"]): [d["section"], d["name"]] for d in data.get("divisions", [])}
+
 
 def _ctx(request: Request, page: str, **kw) -> dict:
     tax = load_taxonomy()
+    ui_data = {
+        "categories": [[c.code, c.name] for c in tax.categories],  # in taxonomy order
+        "sub_services": {s.code: s.name for c in tax.categories for s in c.sub_services},
+        "statuses": list(STATUSES),
+    }
+    if page in ("console", "search", "resource"):
+        ui_data["industries"] = _industries()
     return {
         "request": request,
         "page": page,
+        "nav": NAV.get(page, ""),
         "categories": [(c.code, c.name) for c in tax.categories],
         "statuses": STATUSES,
         # Read by static/app.js from a JSON script element (rendered with |tojson, inert).
-        "ui_data": {
-            "categories": [[c.code, c.name] for c in tax.categories],  # in taxonomy order
-            "sub_services": {s.code: s.name for c in tax.categories for s in c.sub_services},
-            "statuses": list(STATUSES),
-        },
+        "ui_data": ui_data,
         **kw,
     }
 
@@ -48,11 +70,18 @@ def search(request: Request):
     return templates.TemplateResponse(request, "search.html", _ctx(request, "search"))
 
 
-@router.get("/institution/{institution_id}", response_class=HTMLResponse)
-def institution(request: Request, institution_id: str):
+@router.get("/resource/{resource_id}", response_class=HTMLResponse)
+def resource(request: Request, resource_id: str):
+    """An institution, expert or shared instrument (the page loads it from the API)."""
     return templates.TemplateResponse(
-        request, "institution.html", _ctx(request, "search", institution_id=institution_id)
+        request, "resource.html", _ctx(request, "resource", resource_id=resource_id)
     )
+
+
+@router.get("/institution/{institution_id}")
+def institution(institution_id: str) -> RedirectResponse:
+    """The old address of an institution's page."""
+    return RedirectResponse("/resource/" + quote(institution_id, safe=""), status_code=308)
 
 
 @router.get("/board", response_class=HTMLResponse)

@@ -25,7 +25,13 @@
   };
   const SERVICE_AREA = { local: "本地", province: "全省", national: "全国" };
   const CHANNEL = { online: "线上", onsite: "现场", mail: "邮寄" };
-  const RESOURCE = { expert: "专家", instrument: "共享仪器" };
+  const INDUSTRY = UI.industries || {}; // GB/T 4754-2017 division code → [section, name]
+  const RESOURCE = { institution: "机构", expert: "专家", instrument: "共享仪器" };
+  const RESOURCE_ROLE = { institution: "承办机构", expert: "承办专家", instrument: "共享仪器" };
+  const DETAIL_LINK = { institution: "机构详情", expert: "专家详情", instrument: "仪器详情" };
+  const AVAILABILITY = { available: "可约", limited: "较忙", unavailable: "暂不可约" };
+  const MODE = { onsite: "上门", remote: "线上" };
+  const PRICE_UNIT = { hour: "元/小时", sample: "元/样" };
   const SOURCE = { signal: "强信号", classifier: "模型识别", retrieval: "检索识别" };
 
   /* What to bring, per category (a generic checklist for the slip; sub-services may refine). */
@@ -98,6 +104,18 @@
     ],
   };
 
+  /* What to bring to an expert or to a shared instrument (the slip's checklist by resource type). */
+  const EXPERT_CHECKLIST = [
+    "问题描述与产品资料（问题现象、涉及批次和数量、返修或不良数据，图纸、照片或样件）",
+    "现场条件（生产线和设备情况、可配合的技术人员；线上诊断请备好视频和数据）",
+    "期望时间（希望专家上门或线上沟通的时段，以及整改完成的期限）",
+  ];
+  const INSTRUMENT_CHECKLIST = [
+    "样品及数量（注明样品状态、保存条件，是否需要留样）",
+    "测试条件与方法（检测项目、依据的标准或方法、参数要求）",
+    "预约时段（按仪器的预约方式提前预约，注明可选时段）",
+  ];
+
   /* ---------------------------------------------------------------- helpers */
 
   function readUiData() {
@@ -161,7 +179,8 @@
     return String(id).padStart(6, "0");
   }
 
-  /** The API's times are naive UTC ("2026-12-01T20:35:59"); a bare date is a local date. */
+  /** The API's times are UTC ("2026-12-01T20:35:59Z"; one without a zone is read as UTC too);
+   *  a bare date is a local date. */
   function parseDate(s) {
     if (!s) return null;
     if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return new Date(s + "T00:00:00");
@@ -247,10 +266,11 @@
   /* ---------------------------------------------------------------- API */
 
   class ApiError extends Error {
-    constructor(status, detail) {
+    constructor(status, detail, code) {
       super(typeof detail === "string" ? detail : "HTTP " + status);
       this.status = status;
       this.detail = detail;
+      this.code = code || null; // 409: version_conflict | invalid_transition
     }
   }
 
@@ -291,7 +311,7 @@
     }
     if (!res.ok) {
       if (res.status === 401) markKey(false);
-      throw new ApiError(res.status, data && data.detail);
+      throw new ApiError(res.status, data && data.detail, data && data.code);
     }
     if (opts.auth) markKey(true);
     return data;
@@ -329,6 +349,9 @@
       case 404:
         return `${what}失败：未找到（404）${d ? "：" + d : ""}`;
       case 409:
+        if (err.code === "invalid_transition") {
+          return `${what}失败：当前状态不能这样变更（409），请重新载入后再操作。`;
+        }
         return `${what}失败：数据已被他人修改（409），请重新载入后再操作。`;
       case 413:
         return `${what}失败：提交的内容过长（413）。`;
@@ -449,23 +472,142 @@
     return ul;
   }
 
+  /* Resources: an institution, an expert or a shared instrument. Referrals, search results,
+   * resources and ticket snapshots all say which with `resource_type` (institution by default). */
+
+  function resType(x) {
+    const t = x && x.resource_type;
+    return Object.prototype.hasOwnProperty.call(RESOURCE, t) ? t : "institution";
+  }
+
+  function resId(r) {
+    return r.resource_id || r.institution_id || "";
+  }
+
+  function resName(r) {
+    return r.resource_name || r.institution_name || r.name || "";
+  }
+
+  function resourceHref(id) {
+    return path("/resource/", id);
+  }
+
+  function typeBadge(type) {
+    const t = resType({ resource_type: type });
+    return el("span", { class: "rtype-badge rtype-" + t, dataset: { resourceType: t } }, RESOURCE[t]);
+  }
+
+  function listOf(x) {
+    if (Array.isArray(x)) return x.filter((v) => v !== null && v !== undefined && v !== "");
+    return String(x || "")
+      .split("|")
+      .filter(Boolean);
+  }
+
+  function modelText(m) {
+    return listOf(m).join(" / ");
+  }
+
+  function priceText(d) {
+    if (typeof d.price !== "number") return "";
+    const unit = PRICE_UNIT[d.price_unit] || (d.price_unit ? "元/" + d.price_unit : "元");
+    return `${d.price} ${unit}`;
+  }
+
+  function modesText(modes) {
+    return listOf(modes)
+      .map((m) => MODE[m] || m)
+      .join("、");
+  }
+
+  function industryText(code) {
+    const x = INDUSTRY[code];
+    return x ? `${x[0]}${code} ${x[1]}` : String(code);
+  }
+
+  function placeOf(o) {
+    const out = [];
+    for (const part of [o.province, o.city, o.district]) {
+      if (part && !out.includes(part)) out.push(part);
+    }
+    return out.join("") || o.address || "—";
+  }
+
+  function availabilityBadge(a) {
+    if (!a) return null;
+    const known = Object.prototype.hasOwnProperty.call(AVAILABILITY, a);
+    return badge(known ? AVAILABILITY[a] : a, "avail avail-" + (known ? a : "unknown"), "可约情况");
+  }
+
+  function modeBadges(modes) {
+    return listOf(modes).map((m) => badge(MODE[m] || m, "mode mode-" + (MODE[m] ? m : "other")));
+  }
+
   function referralBadges(r) {
     const out = [];
+    const type = resType(r);
+    const d = r.details || {};
     if (r.locality && LOCALITY[r.locality]) {
       out.push(badge(LOCALITY[r.locality], "loc loc-" + r.locality));
     }
+    if (type === "expert") {
+      out.push(availabilityBadge(d.availability));
+      out.push(...modeBadges(d.modes));
+      if (d.industry_match === true) out.push(badge("熟悉贵企业行业", "industry-match"));
+      return out;
+    }
     if (r.small_business_discount) out.push(badge("小微优惠", "discount"));
-    if (channelsOf(r.channels).includes("online")) out.push(badge("线上", "online"));
-    if (r.resource_type && r.resource_type !== "institution") {
-      out.push(badge(RESOURCE[r.resource_type] || r.resource_type, "resource"));
+    if (type === "instrument") {
+      if (d.operated_service) out.push(badge("可代检代测", "operated"));
+    } else if (channelsOf(r.channels).includes("online")) {
+      out.push(badge("线上", "online"));
     }
     return out;
+  }
+
+  /** What the type of a referral or search result is about: an institution's kind; an expert's
+   *  title, affiliation and field; an instrument's model, owner, price and booking channel.
+   *  `links`: the owner institution is a link (not inside a radio's label). */
+  function resourceSummary(r, links) {
+    const type = resType(r);
+    const d = r.details || {};
+    if (type === "expert") {
+      const topics = listOf(d.sub_fields);
+      return [
+        el("div", { class: "ref-type" }, [d.title, d.affiliation].filter(Boolean).join(" · ") || "专家"),
+        el(
+          "div",
+          { class: "spec" },
+          d.field ? el("span", { class: "spec-field" }, "领域：" + d.field) : null,
+          topics.length ? el("span", null, "擅长：" + topics.join("、")) : null,
+          listOf(d.services).length ? el("span", null, "服务：" + listOf(d.services).join("、")) : null
+        ),
+      ];
+    }
+    if (type === "instrument") {
+      const owner = r.institution_name || d.owner || "";
+      const ownerNode =
+        links && r.institution_id ? el("a", { href: resourceHref(r.institution_id), class: "owner-link" }, owner) : owner;
+      return [
+        el("div", { class: "ref-type" }, d.model ? "型号：" + modelText(d.model) : "共享仪器"),
+        el(
+          "div",
+          { class: "spec" },
+          owner ? el("span", { class: "spec-owner" }, "所属机构：", ownerNode) : null,
+          priceText(d) ? el("span", { class: "spec-price" }, "收费：" + priceText(d)) : null,
+          d.booking_channel ? el("span", { class: "spec-booking" }, "预约：" + d.booking_channel) : null,
+          listOf(d.measures).length ? el("span", null, "可测：" + listOf(d.measures).join("、")) : null
+        ),
+      ];
+    }
+    return [el("div", { class: "ref-type" }, r.institution_type || "")];
   }
 
   function referralFacts(r) {
     const facts = [];
     if (typeof r.distance_km === "number") facts.push(el("span", null, `距离 ${r.distance_km} 公里`));
-    facts.push(el("span", null, "地址：" + fullAddress(r)));
+    if (resType(r) === "expert") facts.push(el("span", null, "所在地：" + placeOf(r)));
+    else facts.push(el("span", null, "地址：" + fullAddress(r)));
     if (r.phone) facts.push(el("span", null, "电话：" + r.phone));
     if (r.turnaround_days) facts.push(el("span", null, `办理约 ${r.turnaround_days} 天`));
     return el("div", { class: "facts" }, facts);
@@ -520,7 +662,7 @@
         /* private mode */
       }
       btn.disabled = true;
-      setStatus(status, "正在识别需求并匹配机构……", "busy");
+      setStatus(status, "正在识别需求并匹配承办方……", "busy");
       try {
         const res = await api("POST", "/api/v1/match", { body: { text: t, region: r || null } });
         current = { text: t, region: r, result: res, created: false };
@@ -659,12 +801,18 @@
           class: "card need-card " + catClass(need.category),
           dataset: { category: need.category },
         });
+        card.dataset.resourceType = resType(need);
         card.append(
           el(
             "header",
             { class: "need-head" },
             el("span", { class: "cat-badge " + catClass(need.category) }, need.name || catName(need.category)),
             el("strong", { class: "need-sub" }, need.sub_service_name || SUB[need.sub_service] || ""),
+            el(
+              "span",
+              { class: "need-rtype rtype-" + resType(need), dataset: { resourceType: resType(need) }, title: "承办方类型" },
+              "由" + RESOURCE[resType(need)] + "承办"
+            ),
             el("span", { class: "score", title: "需求置信度" }, "置信度 " + pct(need.score)),
             need.source ? el("span", { class: "source" }, SOURCE[need.source] || need.source) : null
           )
@@ -673,11 +821,11 @@
 
         const refs = need.referrals || [];
         if (!refs.length) {
-          card.append(el("p", { class: "no-ref" }, "暂无可承办该项需求的机构（已记为未满足需求，请人工协调）。"));
+          card.append(el("p", { class: "no-ref" }, `暂无可承办该项需求的${RESOURCE[resType(need)]}（已记为未满足需求，请人工协调）。`));
           box.append(card);
           return;
         }
-        const list = el("div", { class: "ref-list", role: "radiogroup", "aria-label": "选择承办机构" });
+        const list = el("div", { class: "ref-list", role: "radiogroup", "aria-label": "选择承办方" });
         const reasonWrap = el(
           "div",
           { class: "override", hidden: true },
@@ -687,9 +835,9 @@
             class: "override-reason",
             type: "text",
             maxlength: "500",
-            placeholder: "如：企业指定、离企业更近、已有合作……",
+            placeholder: "如：企业指定、离企业更近、已有合作、专家档期……",
           }),
-          el("span", { class: "field-error", hidden: true }, "改选非首选机构时必须填写改选理由")
+          el("span", { class: "field-error", hidden: true }, "改选非首选承办方时必须填写改选理由")
         );
         const reasonInput = $("input", reasonWrap);
         reasonInput.addEventListener("input", () => {
@@ -703,9 +851,9 @@
             type: "radio",
             id,
             name: `pick-${ni}`,
-            value: r.institution_id,
+            value: resId(r),
             checked: ri === 0,
-            dataset: { rank: String(ri) },
+            dataset: { rank: String(ri), resourceType: resType(r) },
           });
           radio.addEventListener("change", () => {
             reasonWrap.hidden = ri === 0;
@@ -714,7 +862,10 @@
           });
           const row = el(
             "div",
-            { class: "ref" + (ri === 0 ? " picked" : ""), dataset: { institutionId: r.institution_id } },
+            {
+              class: "ref ref-" + resType(r) + (ri === 0 ? " picked" : ""),
+              dataset: { resourceId: resId(r), resourceType: resType(r) },
+            },
             radio,
             el(
               "label",
@@ -723,14 +874,15 @@
                 "div",
                 { class: "ref-title" },
                 el("span", { class: "rank" }, String(ri + 1)),
-                el("span", { class: "ref-name" }, r.institution_name),
+                typeBadge(r.resource_type),
+                el("span", { class: "ref-name" }, resName(r)),
                 ri === 0 ? badge("推荐", "top") : null,
                 referralBadges(r),
                 (r.covers || []).length > 1
                   ? badge("兼办：" + r.covers.map(catName).join("、"), "covers")
                   : null
               ),
-              el("div", { class: "ref-type" }, r.institution_type || ""),
+              resourceSummary(r, false),
               referralFacts(r),
               evidenceList(r.evidence)
             ),
@@ -738,11 +890,11 @@
               "a",
               {
                 class: "ref-link",
-                href: path("/institution/", r.institution_id),
+                href: resourceHref(resId(r)),
                 target: "_blank",
                 rel: "noopener",
               },
-              "机构详情"
+              DETAIL_LINK[resType(r)]
             )
           );
           list.append(row);
@@ -777,7 +929,7 @@
       }
       if (firstBad) {
         out.hidden = false;
-        clear(out).append(el("p", { class: "error" }, "改选了非首选机构的需求，请填写改选理由。"));
+        clear(out).append(el("p", { class: "error" }, "改选了非首选承办方的需求，请填写改选理由。"));
         firstBad.focus();
         return;
       }
@@ -834,8 +986,19 @@
 
   /* ---------------------------------------------------------------- 告知单 /slip/{id} */
 
-  function checklistFor(category, subService) {
-    return SUB_CHECKLIST[subService] || CHECKLIST[category] || CHECKLIST.other;
+  /** What to bring: by resource type (expert, instrument), else by category and sub-service. */
+  function checklistFor(r) {
+    const type = resType(r);
+    const d = (r.snapshot && r.snapshot.details) || {};
+    if (type === "expert") return EXPERT_CHECKLIST;
+    if (type === "instrument") {
+      return INSTRUMENT_CHECKLIST.concat(
+        d.operated_service
+          ? "是否需操作培训（自行上机须先经所属机构培训；也可委托机构代检代测）"
+          : "是否需操作培训（该仪器需自行上机操作，首次使用须经所属机构培训）"
+      );
+    }
+    return SUB_CHECKLIST[r.sub_service] || CHECKLIST[r.category] || CHECKLIST.other;
   }
 
   function initSlip() {
@@ -861,19 +1024,14 @@
         setStatus(status, errorText(err, "载入告知单"), "error");
         return;
       }
-      const insts = await Promise.all(
-        (t.referrals || []).map((r) =>
-          api("GET", path("/api/v1/institutions/", r.institution_id)).catch(() => null)
-        )
-      );
-      renderSlip(t, insts);
+      renderSlip(t);
       setStatus(status, "", "");
       printBtn.disabled = false;
       $("#slip").hidden = false;
       document.title = `一次性告知单 ${ticketNo(t.id)}`;
     }
 
-    function renderSlip(t, insts) {
+    function renderSlip(t) {
       $("#slip-no").textContent = ticketNo(t.id);
       $("#slip-date").textContent = fmtDate(t.created_at);
       $("#slip-enterprise").textContent = t.enterprise || "（未填写）";
@@ -885,34 +1043,69 @@
       const needs = t.needs || [];
       (t.referrals || []).forEach((r, i) => {
         const need = needs.find((n) => n.category === r.category) || {};
-        const inst = insts[i];
         const sub = need.sub_service_name || SUB[r.sub_service] || "";
+        const type = resType(r);
         const rows = [];
-        const tr = (label, value) =>
-          rows.push(el("tr", null, el("th", null, label), el("td", null, value || "—")));
-        tr("承办机构", el("strong", null, r.institution_name));
-        if (inst) {
-          tr("地址", fullAddress(inst));
-          tr("联系电话", inst.phone);
+        const tr = (label, value, cls) =>
+          rows.push(el("tr", { class: cls || null }, el("th", null, label), el("td", null, value || "—")));
+        // Everything below comes from the snapshot taken when the ticket was made: the slip shows
+        // what the enterprise was told, even if the catalog has changed since.
+        const snap = r.snapshot || null;
+        const name = (snap && snap.name) || r.institution_name;
+        const d = (snap && snap.details) || {};
+        if (type === "expert") {
+          tr(RESOURCE_ROLE.expert, el("span", null, el("strong", null, name), d.title ? "（" + d.title + "）" : ""));
+        } else if (type === "instrument") {
           tr(
-            "办理时限",
-            inst.turnaround_days ? `约 ${inst.turnaround_days} 天（自机构受理之日起）` : "以承办机构告知为准"
-          );
-          const online = channelsOf(inst.channels).includes("online");
-          tr("办理方式", channelsOf(inst.channels).map((c) => CHANNEL[c] || c).join("、") + (online ? "（可线上办理）" : ""));
-          tr(
-            "小微优惠",
-            inst.small_business_discount ? inst.discount_note || "提供小微企业收费优惠，详询承办机构" : "无"
+            RESOURCE_ROLE.instrument,
+            el("span", null, el("strong", null, name), d.model ? "（型号：" + modelText(d.model) + "）" : "")
           );
         } else {
-          tr("机构信息", "暂不可用，请向窗口咨询");
+          tr(RESOURCE_ROLE.institution, el("strong", null, name));
         }
-        tr("请准备", el("ul", { class: "checklist" }, checklistFor(r.category, r.sub_service).map((x) => el("li", null, x))));
+        if (snap) {
+          if (type === "expert") {
+            tr("工作单位", d.affiliation);
+            tr("专业领域", d.field);
+            tr("服务方式", modesText(d.modes));
+            tr("可约情况", AVAILABILITY[d.availability] || d.availability || "以专家答复为准");
+            tr("所在地", placeOf(snap));
+          } else {
+            if (type === "instrument") tr("所属机构", snap.institution_name || d.owner);
+            tr("地址", fullAddress(snap));
+          }
+          tr("联系电话", snap.phone, "slip-phone");
+          if (snap.email) tr("电子邮箱", snap.email);
+          if (type === "instrument") {
+            tr("收费标准", priceText(d) || "以所属机构公布为准");
+            tr("预约方式", d.booking_channel);
+            tr("代检代测", d.operated_service ? "可委托机构代检代测" : "不提供，需自行上机操作");
+          } else if (type === "institution") {
+            tr(
+              "办理时限",
+              snap.turnaround_days ? `约 ${snap.turnaround_days} 天（自机构受理之日起）` : "以承办机构告知为准"
+            );
+          }
+          if (type !== "expert") {
+            tr(
+              "小微优惠",
+              snap.small_business_discount ? snap.discount_note || "提供小微企业收费优惠，详询承办方" : "无"
+            );
+          }
+        } else {
+          tr("联系方式", "请向窗口咨询");
+        }
+        tr("请准备", el("ul", { class: "checklist" }, checklistFor(r).map((x) => el("li", null, x))));
         box.append(
           el(
             "section",
-            { class: "slip-need" },
-            el("h3", null, `（${i + 1}）${catName(r.category)}${sub ? " · " + sub : ""}`),
+            { class: "slip-need slip-" + type, dataset: { resourceType: type } },
+            el(
+              "h3",
+              null,
+              `（${i + 1}）${catName(r.category)}${sub ? " · " + sub : ""}`,
+              el("span", { class: "slip-rtype" }, RESOURCE[type])
+            ),
             need.text ? el("p", { class: "slip-need-text" }, "诉求要点：" + need.text) : null,
             el("table", { class: "slip-table" }, el("tbody", null, rows))
           )
@@ -939,18 +1132,22 @@
       region: $("#s-region"),
     };
     const checks = { online: $("#s-online"), discount: $("#s-discount") };
+    const typeRadios = [...document.querySelectorAll("#s-type input[name=resource_type]")];
+    const typeValue = () => (typeRadios.find((x) => x.checked) || { value: "" }).value;
 
     const initial = new URLSearchParams(location.search);
     for (const [k, input] of Object.entries(fields)) {
       if (initial.has(k)) input.value = initial.get(k);
     }
     for (const [k, box] of Object.entries(checks)) box.checked = initial.get(k) === "true";
+    const t0 = initial.get("resource_type") || "";
+    for (const r of typeRadios) r.checked = r.value === (RESOURCE[t0] ? t0 : "");
 
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       run();
     });
-    for (const box of [fields.category, checks.online, checks.discount]) {
+    for (const box of [fields.category, checks.online, checks.discount, ...typeRadios]) {
       box.addEventListener("change", () => {
         if (results.childElementCount || fields.q.value.trim()) run();
       });
@@ -966,6 +1163,7 @@
         if (v) params.set(k, v);
       }
       for (const [k, box] of Object.entries(checks)) if (box.checked) params.set(k, "true");
+      if (typeValue()) params.set("resource_type", typeValue());
       if (![...params.keys()].some((k) => k !== "region")) {
         setStatus(status, "请输入查询内容，或选择一个筛选条件。", "error");
         fields.q.focus();
@@ -995,32 +1193,37 @@
     function render(res, q) {
       clear(results);
       const list = res.results || [];
+      const what = RESOURCE[typeValue()] || "服务资源";
       if (!list.length) {
         setStatus(
           status,
-          q ? `未找到与“${q}”相关的机构，可换个说法或放宽筛选条件后再试。` : "没有符合筛选条件的机构。",
+          q ? `未找到与“${q}”相关的${what}，可换个说法或放宽筛选条件后再试。` : `没有符合筛选条件的${what}。`,
           "empty"
         );
         return;
       }
-      setStatus(status, `找到 ${res.count} 家机构${q ? `（“${q}”）` : ""}`, "ok");
+      const per = Object.keys(RESOURCE)
+        .map((t) => [t, list.filter((r) => resType(r) === t).length])
+        .filter(([, n]) => n)
+        .map(([t, n]) => `${RESOURCE[t]} ${n}`);
+      setStatus(status, `找到 ${res.count} 个结果（${per.join(" · ")}）${q ? `：“${q}”` : ""}`, "ok");
       for (const r of list) {
+        const type = resType(r);
         results.append(
           el(
             "article",
-            { class: "card result-card", dataset: { institutionId: r.institution_id } },
+            { class: "card result-card result-" + type, dataset: { resourceId: resId(r), resourceType: type } },
             el(
               "div",
               { class: "ref-title" },
-              el("a", { class: "ref-name", href: path("/institution/", r.institution_id) }, r.institution_name),
+              typeBadge(type),
+              el("a", { class: "ref-name", href: resourceHref(resId(r)) }, resName(r)),
               el("span", { class: "cat-badge " + catClass(r.category) }, catName(r.category)),
               referralBadges(r)
             ),
-            el(
-              "div",
-              { class: "ref-type" },
-              [r.institution_type, SUB[r.sub_service]].filter(Boolean).join(" · ")
-            ),
+            type === "institution"
+              ? el("div", { class: "ref-type" }, [r.institution_type, SUB[r.sub_service]].filter(Boolean).join(" · "))
+              : resourceSummary(r, true),
             referralFacts(r),
             evidenceList(r.evidence)
           )
@@ -1031,11 +1234,11 @@
     if ([...initial.keys()].length) run();
   }
 
-  /* ---------------------------------------------------------------- 机构 /institution/{id} */
+  /* ---------------------------------------------------------------- 资源 /resource/{id} */
 
-  function initInstitution() {
-    const id = document.body.dataset.institutionId;
-    const status = $("#inst-status");
+  function initResource() {
+    const id = document.body.dataset.resourceId;
+    const status = $("#res-status");
     try {
       const back = sessionStorage.getItem(LAST_SEARCH);
       if (back && back.startsWith("/search")) $("#back-link").setAttribute("href", back);
@@ -1044,67 +1247,150 @@
     }
 
     (async () => {
-      let inst;
+      let res;
       try {
-        inst = await api("GET", path("/api/v1/institutions/", id));
+        res = await api("GET", path("/api/v1/resources/", id));
       } catch (err) {
         setStatus(
           status,
-          err instanceof ApiError && err.status === 404 ? "未找到该机构，可能已从目录中移除。" : errorText(err, "载入机构"),
+          err instanceof ApiError && err.status === 404
+            ? "未找到该机构、专家或共享仪器，可能已从目录中移除。"
+            : errorText(err, "载入"),
           "error"
         );
         return;
       }
-      render(inst);
+      render(res);
       setStatus(status, "", "");
-      $("#institution").hidden = false;
-      document.title = `${inst.name} · 机构详情`;
+      $("#resource").hidden = false;
+      document.title = `${res.name} · ${DETAIL_LINK[resType(res)]}`;
     })();
 
-    function render(inst) {
-      $("#inst-name").textContent = inst.name;
-      const badges = clear($("#inst-badges"));
-      add(badges, [
-        badge(inst.type || "机构", "type"),
-        inst.small_business_discount ? badge("小微优惠", "discount") : null,
-        channelsOf(inst.channels).includes("online") ? badge("线上", "online") : null,
-        inst.demo ? badge("演示数据", "demo") : null,
-      ]);
-      const dl = clear($("#inst-details"));
-      const row = (label, value) => {
+    function render(res) {
+      const type = resType(res);
+      const d = res.details || {};
+      document.body.dataset.resourceType = type;
+      const kind = clear($("#res-kind"));
+      kind.append(typeBadge(type));
+      $("#res-name").textContent = res.name;
+      const sub = clear($("#res-sub"));
+      if (type === "expert") add(sub, [d.title, d.affiliation].filter(Boolean).join(" · "));
+      else if (type === "instrument") add(sub, d.model ? "型号：" + modelText(d.model) : "");
+      else add(sub, res.type || "");
+      sub.hidden = !sub.textContent;
+
+      const badges = clear($("#res-badges"));
+      if (type === "expert") {
+        add(badges, [
+          availabilityBadge(d.availability),
+          modeBadges(d.modes),
+          res.demo ? badge("演示数据", "demo") : null,
+        ]);
+      } else {
+        add(badges, [
+          type === "institution" ? badge(res.type || "机构", "type") : null,
+          type === "instrument" && d.operated_service ? badge("可代检代测", "operated") : null,
+          res.small_business_discount ? badge("小微优惠", "discount") : null,
+          type === "institution" && channelsOf(res.channels).includes("online") ? badge("线上", "online") : null,
+          res.demo ? badge("演示数据", "demo") : null,
+        ]);
+      }
+      badges.hidden = !badges.childElementCount;
+
+      const dl = clear($("#res-details"));
+      const row = (label, value, key) => {
         if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length))
           return;
-        dl.append(el("dt", null, label), el("dd", null, value));
+        dl.append(el("dt", null, label), el("dd", { dataset: key ? { field: key } : null }, value));
       };
-      row("地址", fullAddress(inst));
-      row("电话", inst.phone);
-      row("邮箱", inst.email);
-      row("服务范围", SERVICE_AREA[inst.service_area] || inst.service_area);
-      row(
-        "资质",
-        String(inst.accreditations || "")
-          .split("|")
-          .filter(Boolean)
-          .map((a) => el("span", { class: "chip" }, a))
-      );
-      row("办理方式", channelsOf(inst.channels).map((c) => CHANNEL[c] || c).join("、"));
-      row("小微优惠", inst.small_business_discount ? inst.discount_note || "提供" : null);
-      row("办理时限", inst.turnaround_days ? `约 ${inst.turnaround_days} 天` : null);
-      row("服务类别", (inst.categories || []).map((c) => el("span", { class: "cat-badge " + catClass(c) }, catName(c))));
-      row("简介", inst.description);
+      const chips = (xs, title) => listOf(xs).map((x) => el("span", { class: "chip", title: title || null }, x));
+      const cats = (res.categories || []).map((c) => el("span", { class: "cat-badge " + catClass(c) }, catName(c)));
+      const accreditations = chips(res.accreditations);
 
-      const caps = inst.capabilities || [];
+      if (type === "expert") {
+        row("职称", d.title, "title");
+        row("工作单位", d.affiliation, "affiliation");
+        row("专业领域", d.field, "field");
+        row("擅长方向", chips(d.sub_fields), "topics");
+        row(
+          "熟悉行业",
+          listOf(d.industries).map((c) =>
+            el("span", { class: "chip industry", title: "GB/T 4754-2017 国民经济行业分类 大类 " + c }, industryText(c))
+          ),
+          "industries"
+        );
+        row("服务内容", chips(d.services), "services");
+        row("可约情况", AVAILABILITY[d.availability] || d.availability, "availability");
+        row("服务方式", modesText(d.modes), "modes");
+        row("所在地", placeOf(res), "place");
+        row("电话", res.phone, "phone");
+        row("邮箱", res.email, "email");
+        row("服务类别", cats);
+      } else if (type === "instrument") {
+        row("型号", modelText(d.model), "model");
+        row("可测项目", chips(d.measures), "measures");
+        row("收费标准", priceText(d) || "以所属机构公布为准", "price");
+        row("预约方式", d.booking_channel, "booking");
+        row("代检代测", d.operated_service ? "可委托所属机构代检代测" : "不提供，需自行上机操作", "operated");
+        const ownerName = res.institution_name || d.owner;
+        row(
+          "所属机构",
+          res.institution_id
+            ? el("a", { href: resourceHref(res.institution_id), id: "owner-link" }, ownerName || res.institution_id)
+            : ownerName,
+          "owner"
+        );
+        row("存放地址", fullAddress(res), "address");
+        row("电话", res.phone, "phone");
+        row("邮箱", res.email, "email");
+        row("机构资质", accreditations);
+        row("小微优惠", res.small_business_discount ? res.discount_note || "提供" : null);
+        row("服务类别", cats);
+      } else {
+        row("地址", fullAddress(res), "address");
+        row("电话", res.phone, "phone");
+        row("邮箱", res.email, "email");
+        row("服务范围", SERVICE_AREA[res.service_area] || res.service_area);
+        row("资质", accreditations);
+        row("办理方式", channelsOf(res.channels).map((c) => CHANNEL[c] || c).join("、"));
+        row("小微优惠", res.small_business_discount ? res.discount_note || "提供" : null);
+        row("办理时限", res.turnaround_days ? `约 ${res.turnaround_days} 天` : null);
+        row("服务类别", cats);
+      }
+      row("简介", res.description);
+
+      renderLines(type, res.capabilities || []);
+    }
+
+    function renderLines(type, caps) {
+      $("#cap-title").textContent = { institution: "能力范围", expert: "服务方向", instrument: "共享服务" }[type];
       $("#cap-count").textContent = `共 ${caps.length} 项`;
       const box = clear($("#capabilities"));
-      const order = CAT_ORDER;
+      // Columns without a value in any line are left out (experts have no standards or ranges).
+      const columns = [
+        ["项目", (c) => el("span", null, el("strong", null, c.object), c.item ? "：" + c.item : ""), true],
+        ["子类", (c) => SUB[c.sub_service] || c.sub_service, true],
+        [
+          "依据标准",
+          (c) => [c.standard ? el("span", { class: "std" }, c.standard) : "—", c.standard_title ? el("div", { class: "muted" }, c.standard_title) : null],
+          caps.some((c) => c.standard || c.standard_title),
+        ],
+        [
+          type === "instrument" ? "型号" : "范围/等级",
+          (c) => (type === "instrument" ? modelText(c.accuracy) : [c.measuring_range, c.accuracy].filter(Boolean).join(" · ")) || "—",
+          caps.some((c) => c.measuring_range || c.accuracy),
+        ],
+        ["说明", (c) => c.description || "", caps.some((c) => c.description)],
+      ].filter((col) => col[2]);
+
       const groups = new Map();
       for (const c of caps) {
         if (!groups.has(c.category)) groups.set(c.category, []);
         groups.get(c.category).push(c);
       }
       const cats = [...groups.keys()].sort((a, b) => {
-        const ia = order.indexOf(a);
-        const ib = order.indexOf(b);
+        const ia = CAT_ORDER.indexOf(a);
+        const ib = CAT_ORDER.indexOf(b);
         return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
       });
       for (const cat of cats) {
@@ -1113,36 +1399,28 @@
           el(
             "tr",
             { dataset: { lineId: c.line_id } },
-            el("td", null, el("strong", null, c.object), c.item ? "：" + c.item : ""),
-            el("td", null, SUB[c.sub_service] || c.sub_service),
-            el("td", null, c.standard ? el("span", { class: "std" }, c.standard) : "—", c.standard_title ? el("div", { class: "muted" }, c.standard_title) : null),
-            el("td", null, [c.measuring_range, c.accuracy].filter(Boolean).join(" · ") || "—"),
-            el("td", null, c.description || "")
+            columns.map((col) => el("td", null, col[1](c)))
           )
         );
         box.append(
           el(
             "details",
             { class: "card cap-group " + catClass(cat), open: lines.length <= 12, dataset: { category: cat } },
-            el("summary", null, el("span", { class: "cat-badge " + catClass(cat) }, catName(cat)), ` ${lines.length} 项能力`),
+            el("summary", null, el("span", { class: "cat-badge " + catClass(cat) }, catName(cat)), ` ${lines.length} 项`),
             el(
               "div",
               { class: "table-wrap" },
               el(
                 "table",
                 { class: "cap-table" },
-                el(
-                  "thead",
-                  null,
-                  el("tr", null, ["项目", "子类", "依据标准", "范围/等级", "说明"].map((h) => el("th", null, h)))
-                ),
+                el("thead", null, el("tr", null, columns.map((col) => el("th", null, col[0])))),
                 el("tbody", null, rows)
               )
             )
           )
         );
       }
-      if (!caps.length) box.append(el("p", { class: "muted" }, "暂无能力条目。"));
+      if (!caps.length) box.append(el("p", { class: "muted" }, "暂无条目。"));
     }
   }
 
@@ -1252,10 +1530,12 @@
           (t.referrals || []).map((r) =>
             el(
               "li",
-              null,
+              { dataset: { resourceId: r.institution_id, resourceType: resType(r) } },
               el("span", { class: "cat-badge " + catClass(r.category) }, catName(r.category)),
               " → ",
-              r.institution_name,
+              typeBadge(r.resource_type),
+              " ",
+              el("span", { class: "ref-name" }, r.institution_name),
               r.override_reason ? el("div", { class: "override-note" }, "改选理由：" + r.override_reason) : null
             )
           )
@@ -1295,7 +1575,9 @@
         });
         flash(`工单 ${ticketNo(t.id)} 已更新为“${t.next_status}”。`, "ok");
       } catch (err) {
-        if (err instanceof ApiError && err.status === 409) {
+        if (err instanceof ApiError && err.status === 409 && err.code === "invalid_transition") {
+          flash(`工单 ${ticketNo(t.id)} 的状态已变化，不能再变更为“${t.next_status}”；已重新载入，请核对后再操作。`, "warn");
+        } else if (err instanceof ApiError && err.status === 409) {
           flash(`工单 ${ticketNo(t.id)} 已被他人修改，已重新载入最新状态，请核对后再操作。`, "warn");
         } else {
           flash(errorText(err, "更新状态"), "error");
@@ -1310,14 +1592,16 @@
         "select",
         { id: `${fid}-used`, name: "institution_used" },
         el("option", { value: "" }, "（未说明）"),
-        (t.referrals || []).map((r) => el("option", { value: r.institution_id }, r.institution_name)),
-        el("option", { value: "__other" }, "其他机构……")
+        (t.referrals || []).map((r) =>
+          el("option", { value: r.institution_id }, `${r.institution_name}（${RESOURCE[resType(r)]}）`)
+        ),
+        el("option", { value: "__other" }, "其他承办方……")
       );
       const usedOther = el("input", {
         id: `${fid}-used-other`,
         type: "text",
         maxlength: "64",
-        placeholder: "机构编号或名称",
+        placeholder: "机构、专家或仪器的编号或名称",
         hidden: true,
       });
       used.addEventListener("change", () => {
@@ -1336,7 +1620,7 @@
         { class: "feedback-form" },
         el("label", { for: `${fid}-rating` }, "满意度"),
         rating,
-        el("label", { for: `${fid}-used` }, "最终办理机构"),
+        el("label", { for: `${fid}-used` }, "最终承办方"),
         used,
         usedOther,
         el("label", { for: `${fid}-reason` }, "改选理由"),
@@ -1384,7 +1668,7 @@
     console: initConsole,
     slip: initSlip,
     search: initSearch,
-    institution: initInstitution,
+    resource: initResource,
     board: initBoard,
   };
 
@@ -1395,9 +1679,7 @@
       box.title = "点击关闭";
       box.addEventListener("click", hideFlash);
     }
-    let page = document.body.dataset.page;
-    if (page === "search" && document.body.dataset.institutionId !== undefined) page = "institution";
-    const init = PAGES[page];
+    const init = PAGES[document.body.dataset.page];
     if (init) init();
   }
 
