@@ -82,6 +82,9 @@ def create(
             )
         }
         snapshot["details"] = found.get("details", {})
+        snapshot["channels"] = found.get("channels")
+        if snapshot.get("turnaround_days") is not None:
+            snapshot["turnaround_days"] = int(snapshot["turnaround_days"])
         choices.append(
             Choice(
                 category=c.category,
