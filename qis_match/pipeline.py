@@ -166,9 +166,7 @@ class Matcher:
         if not allowed.any() and need.resource_type != "institution":
             allowed = of_type
         own_text = need.text and need.text != query.text
-        # A need's own words count twice, the rest of the request once: "再找实验室复测" alone
-        # says little about what is to be tested.
-        terms = self.tokenizer.terms(need.text) * 2 + query.terms if own_text else query.terms
+        terms = self.tokenizer.terms(need.text) if own_text else query.terms
         words = self.tokenizer.words(need.text) if own_text else query.words
         cands = self.retriever.retrieve(qvec, terms, allowed=allowed)
         refs = self.ranker.rank(
