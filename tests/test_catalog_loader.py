@@ -78,3 +78,26 @@ def test_xlsx_and_gb18030_catalogs_load(fixture_catalog, tmp_path):
 def test_missing_catalog_is_a_clear_error(tmp_path):
     with pytest.raises(CatalogError, match="catalog not found"):
         load_catalog(tmp_path / "nope")
+
+
+def test_experts_and_instruments_are_validated_row_by_row(fixture_catalog, tmp_path):
+    d = _copy(fixture_catalog, tmp_path)
+    ex = pd.read_csv(d / "experts.csv", dtype=str, keep_default_na=False)
+    ex.loc[0, "industries"] = "99"  # not a GB/T 4754 division
+    ex.loc[1, "availability"] = "sometimes"
+    ex.to_csv(d / "experts.csv", index=False)
+    eq = pd.read_csv(d / "instruments.csv", dtype=str, keep_default_na=False)
+    eq.loc[0, "owner_institution_id"] = "NOBODY"
+    eq.loc[1, "price"] = "cheap"
+    eq.to_csv(d / "instruments.csv", index=False)
+    cat = load_catalog(d)
+    where = {(i.file, i.row, i.column) for i in cat.issues}
+    assert {("experts.csv", 2, "industries"), ("experts.csv", 3, "availability")} <= where
+    assert {
+        ("instruments.csv", 2, "owner_institution_id"),
+        ("instruments.csv", 3, "price"),
+    } <= where
+    assert len(cat.experts) == 2 and len(cat.instruments) == 2  # the good rows are kept
+    assert (
+        cat.instruments.set_index("instrument_id").loc["Q-SALT-WH", "city"] == "武汉市"
+    )  # from the owner
