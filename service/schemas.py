@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from qis_match.referral.models import Evidence, Referral
 from qis_match.store.tickets import STATUSES
 from qis_match.taxonomy import CATEGORY_CODES
 
@@ -52,40 +53,9 @@ class MatchIn(BaseModel):
     filters: FiltersIn | None = None
 
 
-class EvidenceOut(BaseModel):
-    line_id: str
-    text: str
-    sub_service: str
-    standard: str
-    score: float
-    matched_terms: list[str]
-
-
-class ReferralOut(BaseModel):
-    rank: int
-    institution_id: str | None
-    institution_name: str | None
-    category: str
-    sub_service: str
-    score: float
-    relevance: float
-    locality: str | None
-    distance_km: float | None
-    province: str
-    city: str
-    district: str
-    address: str
-    phone: str
-    institution_type: str
-    channels: list[str]
-    small_business_discount: bool
-    turnaround_days: int | None
-    evidence: list[EvidenceOut]
-    resource_type: str
-    covers: list[str] = []
-    resource_id: str
-    resource_name: str
-    details: dict[str, Any]
+# The match contract's objects are the engine's own dataclasses: one definition, documented here.
+EvidenceOut = Evidence
+ReferralOut = Referral
 
 
 class NeedOut(BaseModel):

@@ -249,6 +249,21 @@ def _split_list(value: str) -> list[str]:
     return [x.strip() for x in str(value).split(LIST_SEP) if x.strip()]
 
 
+def _start_row(
+    r: dict, columns: dict[str, bool], name: str, rowno: int, id_col: str, seen: set[str]
+) -> tuple[dict, list[CatalogIssue]]:
+    """A row's cells as text, with its missing required values and a duplicate id reported."""
+    rec = {c: str(r.get(c, "") or "") for c in columns}
+    bad = [
+        CatalogIssue(name, rowno, c, "required value is empty")
+        for c, req in columns.items()
+        if req and not rec[c]
+    ]
+    if rec[id_col] and rec[id_col] in seen:
+        bad.append(CatalogIssue(name, rowno, id_col, f"duplicate id {rec[id_col]!r}"))
+    return rec, bad
+
+
 def _validate_experts(
     df: pd.DataFrame, name: str, taxonomy: Taxonomy, geo: Gazetteer, industries: set[str]
 ) -> tuple[pd.DataFrame, list[CatalogIssue]]:
@@ -256,15 +271,8 @@ def _validate_experts(
     rows, seen = [], set()
     subs = taxonomy.sub_services
     for i, r in enumerate(df.to_dict("records")):
-        rowno, bad = i + 2, []
-        rec = {c: str(r.get(c, "") or "") for c in EXPERT_COLUMNS}
-        bad += [
-            CatalogIssue(name, rowno, c, "required value is empty")
-            for c, req in EXPERT_COLUMNS.items()
-            if req and not rec[c]
-        ]
-        if rec["expert_id"] in seen:
-            bad.append(CatalogIssue(name, rowno, "expert_id", f"duplicate id {rec['expert_id']!r}"))
+        rowno = i + 2
+        rec, bad = _start_row(r, EXPERT_COLUMNS, name, rowno, "expert_id", seen)
         if rec["category"] and rec["category"] not in CATEGORY_CODES:
             bad.append(
                 CatalogIssue(name, rowno, "category", f"unknown category {rec['category']!r}")
@@ -332,17 +340,8 @@ def _validate_instruments(
     rows, seen = [], set()
     owners = institutions.set_index("institution_id")
     for i, r in enumerate(df.to_dict("records")):
-        rowno, bad = i + 2, []
-        rec = {c: str(r.get(c, "") or "") for c in INSTRUMENT_COLUMNS}
-        bad += [
-            CatalogIssue(name, rowno, c, "required value is empty")
-            for c, req in INSTRUMENT_COLUMNS.items()
-            if req and not rec[c]
-        ]
-        if rec["instrument_id"] in seen:
-            bad.append(
-                CatalogIssue(name, rowno, "instrument_id", f"duplicate id {rec['instrument_id']!r}")
-            )
+        rowno = i + 2
+        rec, bad = _start_row(r, INSTRUMENT_COLUMNS, name, rowno, "instrument_id", seen)
         owner = rec["owner_institution_id"]
         if owner and owner not in owners.index:
             why = (
