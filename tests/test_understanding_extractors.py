@@ -183,3 +183,22 @@ def test_strong_signals(text, category):
 )
 def test_strong_signals_stay_quiet_on_non_qi(text):
     assert find_signals(text) == []
+
+
+@pytest.mark.parametrize(
+    "text, kinds",
+    [
+        ("仪器太贵买不起，想租气相色谱质谱联用仪", {"instrument"}),
+        ("DSC和TGA哪里可以按小时租？", {"instrument"}),
+        ("盐雾箱能不能按周租", {"instrument"}),
+        ("产品返修率高，想请专家诊断", {"expert"}),
+        ("请贵所专家出具检测报告", set()),  # the institution's own staff
+        ("环评专家评审意见要求补测噪声", set()),  # someone else's expert
+        ("专家说我们的标准作废了", set()),
+        ("电热水壶要做CCC认证", set()),
+    ],
+)
+def test_resource_signals(text, kinds):
+    from qis_match.understanding.signals import resource_signals
+
+    assert resource_signals(normalize_text(text)) == kinds

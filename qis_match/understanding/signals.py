@@ -73,10 +73,14 @@ def load_resource_rules(path: Path | None = None) -> tuple[ResourceRule, ...]:
             re.compile(f"(?:{verbs}).{{0,12}}(?:{nouns})|(?:{nouns}).{{0,8}}(?:{verbs})"),
             "instrument",
         ),
-        # "专家说…/专家组要求…" reports someone else's expert: not a request for one.
+        # "专家说…/专家组要求…" reports someone else's expert, and "贵所专家" is the institution's own
+        # staff: neither is a request for an expert of the expert library.
         ResourceRule(
             "ask an expert",
-            re.compile(f"(?:{alt(raw['expert_words'])})(?!说|要求|意见|组|评审|认为|提出|指出)"),
+            re.compile(
+                f"(?<!贵所)(?<!贵院)(?<!贵中心)(?<!贵单位)(?<!贵司)(?<!机构的)(?<!你们的)(?<!你们)"
+                f"(?:{alt(raw['expert_words'])})(?!说|要求|意见|组|评审|认为|提出|指出)"
+            ),
             "expert",
         ),
     )
