@@ -264,6 +264,17 @@ def _start_row(
     return rec, bad
 
 
+def _place(adcode: str, geo: Gazetteer, name: str, rowno: int, bad: list[CatalogIssue]):
+    """The place of an adcode cell, or None (reported in ``bad`` when the code is unknown)."""
+    if not adcode:
+        return None
+    try:
+        return geo.get(adcode)
+    except RegionError:
+        bad.append(CatalogIssue(name, rowno, "adcode", f"unknown region code {adcode!r}"))
+        return None
+
+
 def _validate_experts(
     df: pd.DataFrame, name: str, taxonomy: Taxonomy, geo: Gazetteer, industries: set[str]
 ) -> tuple[pd.DataFrame, list[CatalogIssue]]:
@@ -300,14 +311,7 @@ def _validate_experts(
         if [m for m in modes if m not in MODES]:
             bad.append(CatalogIssue(name, rowno, "modes", f"use {LIST_SEP.join(MODES)}"))
         rec["modes"] = LIST_SEP.join(modes)
-        place = None
-        if rec["adcode"]:
-            try:
-                place = geo.get(rec["adcode"])
-            except RegionError:
-                bad.append(
-                    CatalogIssue(name, rowno, "adcode", f"unknown region code {rec['adcode']!r}")
-                )
+        place = _place(rec["adcode"], geo, name, rowno, bad)
         b = _parse_bool(rec["demo"])
         if b is None:
             bad.append(CatalogIssue(name, rowno, "demo", f"not a yes/no value: {rec['demo']!r}"))
@@ -374,14 +378,7 @@ def _validate_instruments(
         for col, val in (("operated_service", operated), ("demo", demo)):
             if val is None:
                 bad.append(CatalogIssue(name, rowno, col, f"not a yes/no value: {rec[col]!r}"))
-        place = None
-        if rec["adcode"]:
-            try:
-                place = geo.get(rec["adcode"])
-            except RegionError:
-                bad.append(
-                    CatalogIssue(name, rowno, "adcode", f"unknown region code {rec['adcode']!r}")
-                )
+        place = _place(rec["adcode"], geo, name, rowno, bad)
         if bad:
             issues.extend(bad)
             continue
