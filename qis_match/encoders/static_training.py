@@ -230,9 +230,12 @@ def _finetune(model, pairs: list[tuple[str, str]], epochs: int, batch_size: int,
     except ImportError:
         from sentence_transformers.losses import MultipleNegativesRankingLoss
     try:
-        from sentence_transformers.training_args import BatchSamplers
+        from sentence_transformers.sentence_transformer.training_args import BatchSamplers
     except ImportError:
-        BatchSamplers = None
+        try:  # sentence-transformers < 6
+            from sentence_transformers.training_args import BatchSamplers
+        except ImportError:
+            BatchSamplers = None
 
     data = Dataset.from_dict({"anchor": [a for a, _ in pairs], "positive": [p for _, p in pairs]})
     with tempfile.TemporaryDirectory() as tmp:
