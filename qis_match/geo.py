@@ -9,7 +9,6 @@ distance). Place names are resolved strictly: an unknown or ambiguous name raise
 from __future__ import annotations
 
 import csv
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -234,13 +233,16 @@ def _depth(p: Place) -> int:
     return {"province": 0, "city": 1, "county": 2}[p.level]
 
 
-def distance_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance (haversine)."""
+def distance_km(lon1, lat1, lon2, lat2):
+    """Great-circle distance (haversine); scalars or numpy arrays."""
+    import numpy as np
+
     r = 6371.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    d = 2 * r * np.arcsin(np.sqrt(a))
+    return float(d) if np.ndim(d) == 0 else d
 
 
 @lru_cache(maxsize=1)

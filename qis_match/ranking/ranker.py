@@ -114,12 +114,9 @@ class ResourceRanker:
         n = len(self.res)
         if region is None:
             return np.zeros(n), [None] * n, np.full(n, np.nan)
-        dist = np.array(
-            [
-                distance_km(region.lon, region.lat, lo, la)
-                for lo, la in zip(self.lon, self.lat, strict=True)
-            ]
-        )
+        dist = distance_km(
+            region.lon, region.lat, self.lon, self.lat
+        )  # vectorised over all resources
         same_prov = self.prov_code == region.adcode[:2]
         same_city = (
             (self.city_code == region.city_code) if region.city_code else np.zeros(n, dtype=bool)
