@@ -15,6 +15,8 @@ from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
+import numpy as np
+
 from qis_match.errors import RegionError
 
 _MUNICIPALITIES = {"11", "12", "31", "50"}  # 北京 天津 上海 重庆: province and city at once
@@ -235,8 +237,6 @@ def _depth(p: Place) -> int:
 
 def distance_km(lon1, lat1, lon2, lat2):
     """Great-circle distance (haversine); scalars or numpy arrays."""
-    import numpy as np
-
     r = 6371.0
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp, dl = p2 - p1, np.radians(np.asarray(lon2) - lon1)

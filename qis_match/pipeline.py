@@ -9,6 +9,7 @@ needs rise (一站式).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import replace
@@ -104,7 +105,10 @@ class Matcher:
         s = self.settings
         top_k = top_k or s.top_k
         query = parse_query(text, region, s.max_text_chars, self.tokenizer)
-        entities = {**query.entities(), **extract_entities(query.text, today).to_dict()}
+        entities = {
+            **query.entities(),
+            **extract_entities(query.text, today, codes=query.codes).to_dict(),
+        }
         qvec = self.encoder.encode_queries([query.text])[0] if self.encoder is not None else None
         cands = self.retriever.retrieve(qvec, query.terms)
         needs, signals = self.needs.detect(query.text, qvec, cands)
@@ -245,8 +249,6 @@ class Matcher:
 
     def resource(self, resource_id: str) -> dict | None:
         """One resource (institution, expert or instrument) with all its lines, or None."""
-        import json
-
         pos = self.ranker.pos.get(resource_id)
         if pos is None:
             return None

@@ -109,7 +109,9 @@ class ResourceRanker:
             m &= np.isin(self.kind, f.resource_types)
         return m
 
-    def locality(self, region: Place | None) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+    def locality(
+        self, region: Place | None
+    ) -> tuple[np.ndarray, np.ndarray | list[None], np.ndarray]:
         """Nearness in [0, 1] per resource, its label, and distance in km."""
         n = len(self.res)
         if region is None:
@@ -126,10 +128,11 @@ class ResourceRanker:
             same_city, 1.0, np.where(same_prov, 0.6, np.where(self.national, 0.5, far))
         )
         score = np.where((self.kind == "expert") & self.remote, np.maximum(score, 0.6), score)
-        labels = [
-            "same_city" if c else "same_province" if p else "national" if nat else "elsewhere"
-            for c, p, nat in zip(same_city, same_prov, self.national, strict=True)
-        ]
+        labels = np.select(
+            [same_city, same_prov, self.national],
+            ["same_city", "same_province", "national"],
+            "elsewhere",
+        )
         return score, labels, dist
 
     def fit(self, idx: np.ndarray, ctx: Context | None) -> np.ndarray:
@@ -312,7 +315,7 @@ class ResourceRanker:
             sub_service=self.col["sub_service"][best],
             score=score,
             relevance=rel,
-            locality=labels[i],
+            locality=None if labels[i] is None else str(labels[i]),
             distance_km=d,
             province=str(row["province"]),
             city=str(row["city"]),

@@ -108,6 +108,10 @@ class NeedClassifier:
             ).tocsr()
         return sp.hstack([self.char_vec.transform(texts), self.word_vec.transform(words)]).tocsr()
 
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Text features (one row per text), to compute once and pass to the predict methods."""
+        return self._sparse(texts)
+
     def _full(self, sparse: sp.csr_matrix, vectors: np.ndarray) -> sp.csr_matrix:
         return sp.hstack([sparse, sp.csr_matrix(np.asarray(vectors) * self.vector_weight)]).tocsr()
 
@@ -158,27 +162,40 @@ class NeedClassifier:
             ).fit(Xs[rows], labels, sample_weight=weights)
         return self
 
-    def predict_proba(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+    def predict_proba(
+        self, texts: Sequence[str], vectors: np.ndarray, X: sp.csr_matrix | None = None
+    ) -> np.ndarray:
         """P(category | request) for whole requests, shape (n, 8) in CATEGORY_CODES order."""
-        return self.full_model.predict(self._full(self._sparse(texts), vectors))
+        return self.full_model.predict(self._full(self._sparse(texts) if X is None else X, vectors))
 
-    def predict_clause_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_clause_proba(
+        self, texts: Sequence[str], X: sp.csr_matrix | None = None
+    ) -> np.ndarray:
         """P(category | clause) from text alone, shape (n, 8)."""
-        return self.sparse_model.predict(self._sparse(texts))
+        return self.sparse_model.predict(self._sparse(texts) if X is None else X)
 
-    def predict_sub_service(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_sub_service(
+        self, texts: Sequence[str], X: sp.csr_matrix | None = None
+    ) -> np.ndarray:
         """P(sub-service | text), shape (n, len(self.sub_services))."""
-        return self.sub_model.predict_proba(self._sparse(texts))
+        return self.sub_model.predict_proba(self._sparse(texts) if X is None else X)
 
-    def resource_proba(self, texts: Sequence[str]) -> list[dict[str, float]]:
+    def resource_proba(
+        self, texts: Sequence[str], X: sp.csr_matrix | None = None
+    ) -> list[dict[str, float]]:
         """P(resource type | text) for each text; institutions only when no model was trained."""
         if getattr(self, "resource_model", None) is None:
             return [{"institution": 1.0} for _ in texts]
-        p = self.resource_model.predict_proba(self._sparse(texts))
-        return [dict(zip(self.resource_model.classes_, map(float, row), strict=True)) for row in p]
+        p = self.resource_model.predict_proba(self._sparse(texts) if X is None else X)
+        return [
+            {str(k): float(v) for k, v in zip(self.resource_model.classes_, row, strict=True)}
+            for row in p
+        ]
 
-    def best_sub_service(self, text: str, category: str) -> tuple[str | None, float]:
-        probs = self.predict_sub_service([text])[0]
+    def best_sub_service(
+        self, text: str, category: str, X: sp.csr_matrix | None = None
+    ) -> tuple[str | None, float]:
+        probs = self.predict_sub_service([text], X)[0]
         best, best_p = None, -1.0
         for s, p in zip(self.sub_services, probs, strict=True):
             if s.startswith(category + ".") and p > best_p:

@@ -36,10 +36,16 @@ class NeedUnderstanding:
             if qvec is None
             else np.atleast_2d(qvec)
         )
-        p_full = self.classifier.predict_proba([text], vec)[0]
         clauses = split_clauses(text)
+        # Text features once for the request and its clauses: every need's span is one of them.
+        texts = list(dict.fromkeys([text, *(c.text for c in clauses)]))
+        X = self.classifier.features(texts)
+        row = {t: X[i] for i, t in enumerate(texts)}
+        p_full = self.classifier.predict_proba([text], vec, X=row[text])[0]
         p_clause = (
-            self.classifier.predict_clause_proba([c.text for c in clauses])
+            self.classifier.predict_clause_proba(
+                [c.text for c in clauses], X=X[[texts.index(c.text) for c in clauses]]
+            )
             if len(clauses) > 1
             else p_full[None, :]
         )
@@ -76,10 +82,10 @@ class NeedUnderstanding:
             sub, _ = (
                 (signal_sub, 1.0)
                 if signal_sub
-                else self.classifier.best_sub_service(span.text, code)
+                else self.classifier.best_sub_service(span.text, code, X=row.get(span.text))
             )
             source = "signal" if floor[i] >= p_full[i] and floor[i] > 0 else "classifier"
-            resource_type = self._resource_type(span.text)
+            resource_type = self._resource_type(span.text, row.get(span.text))
             needs.append(
                 Need(
                     category=code,
@@ -100,11 +106,11 @@ class NeedUnderstanding:
             signals["uncertain"] = uncertain
         return needs, signals
 
-    def _resource_type(self, text: str) -> str:
+    def _resource_type(self, text: str, X=None) -> str:
         """Institution, expert or instrument: the model's choice, unless the words call for a type
         (租用仪器, 请专家) and the model finds it at least plausible; when the words call for both,
         the model decides between them."""
-        p = self.classifier.resource_proba([text])[0]
+        p = self.classifier.resource_proba([text], X)[0]
         best = max(p, key=p.get)
         called = [k for k in resource_signals(text) if p.get(k, 0.0) >= 0.1]
         if called and p[best] < 0.9:

@@ -438,12 +438,15 @@ class Entities:
 
 
 def extract_entities(
-    text: str, today: date | None = None, vocab: Vocabularies | None = None
+    text: str,
+    today: date | None = None,
+    vocab: Vocabularies | None = None,
+    codes: list[str] | None = None,
 ) -> Entities:
-    """All entities of a (normalised) request text."""
+    """All entities of a (normalised) request text; ``codes`` if the caller already found them."""
     vocab = vocab or vocabularies()
     today = today or date.today()
-    codes = find_codes(text)
+    codes = find_codes(text) if codes is None else codes
     products = list(dict.fromkeys(v for _, v in _longest_matches(vocab.products, text)))
     schemes = [v for _, v in _longest_matches(vocab.schemes, text, ascii_boundaries=True)]
     schemes += [c for c in codes if any(c.startswith(s) for s in _SCHEME_CODES)]

@@ -36,6 +36,14 @@ def ticket_out(t: Ticket, with_history: bool = True) -> dict:
     return d.model_dump()
 
 
+def _listing(tickets: list[Ticket], st: TicketStore) -> dict:
+    """A ticket list without histories, with the counts per status the board shows."""
+    return {
+        "tickets": [ticket_out(t, with_history=False) for t in tickets],
+        "counts": st.counts_by_status(),
+    }
+
+
 @router.post(
     "",
     response_model=TicketOut,
@@ -129,10 +137,7 @@ def list_tickets(
     tickets = st.list(
         status=status, overdue_at=utcnow() if overdue else None, limit=limit, offset=offset
     )
-    return {
-        "tickets": [ticket_out(t, with_history=False) for t in tickets],
-        "counts": st.counts_by_status(),
-    }
+    return _listing(tickets, st)
 
 
 @router.get(
@@ -140,10 +145,7 @@ def list_tickets(
 )
 def overdue(_: Principal = Depends(clerk), st: TicketStore = Depends(store)) -> dict:
     tickets = st.list(overdue_at=utcnow(), limit=500)
-    return {
-        "tickets": [ticket_out(t, with_history=False) for t in tickets],
-        "counts": st.counts_by_status(),
-    }
+    return _listing(tickets, st)
 
 
 @router.get("/{ticket_id}", response_model=TicketOut)
