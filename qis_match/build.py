@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from qis_match.catalog import Catalog, capability_text, load_catalog
 from qis_match.catalog.passages import (
@@ -19,9 +20,9 @@ from qis_match.catalog.passages import (
     resources_table,
 )
 from qis_match.encoders import Encoder, make_encoder
-from qis_match.encoders.batch import embed_texts
+from qis_match.encoders.batch import BatchRunner, embed_texts
 from qis_match.retrieval.bm25 import BM25Index
-from qis_match.retrieval.dense import DenseIndex
+from qis_match.retrieval.dense import DenseIndex, choose_kind
 from qis_match.settings import Settings
 from qis_match.store.embedding_cache import EmbeddingCache
 from qis_match.store.index_store import IndexStore
@@ -56,8 +57,11 @@ def build_index(
     tokenizer: QiTokenizer | None = None,
     progress: bool = True,
     classifier: NeedClassifier | None = None,
+    runner: BatchRunner | None = None,
 ) -> BuildReport:
-    """Build and publish a new index version; the previous one serves until this one is complete."""
+    """Build and publish a new index version; the previous one serves until this one is complete.
+
+    ``runner`` embeds elsewhere (``--ray``: :class:`qis_match.encoders.distributed.RayEmbedder`)."""
     t0 = time.perf_counter()
     catalog = load_catalog(catalog_path or settings.catalog_dir)
     if catalog.lines.empty:
@@ -85,14 +89,32 @@ def build_index(
         cache = EmbeddingCache(settings.cache_path)
         try:
             vectors, emb_stats = embed_texts(
-                encoder, passages["text"].tolist(), cache, settings.encoder_batch_size, progress
+                encoder,
+                passages["text"].tolist(),
+                cache,
+                settings.encoder_batch_size,
+                progress,
+                runner=runner,
             )
         finally:
             cache.close()
         t2 = time.perf_counter()
-        terms = [tokenizer.terms(t) for t in passages["text"]]
+        terms = [
+            tokenizer.terms(t)
+            for t in tqdm(
+                passages["text"],
+                "BM25 terms",
+                unit="text",
+                disable=not progress or len(passages) < 20_000,
+            )
+        ]
         bm25 = BM25Index().fit(terms)
-        dense = DenseIndex.build(vectors)
+        t_bm25 = time.perf_counter()
+        kind = choose_kind(len(vectors), settings.dense_index, settings.ann_threshold)
+        dense = DenseIndex.build(
+            vectors, kind, settings.hnsw_m, settings.hnsw_ef_search, settings.ivf_nprobe
+        )
+        del vectors  # the index holds them; the cache keeps the exact ones
         t3 = time.perf_counter()
         classifier_stats = None
         if classifier is not None:  # fitted elsewhere (tests, experiments): publish as is
@@ -112,7 +134,6 @@ def build_index(
         resources.to_parquet(build_dir / "resources.parquet", index=False)
         lines.to_parquet(build_dir / "lines.parquet", index=False)
         passages.to_parquet(build_dir / "passages.parquet", index=False)
-        np.save(build_dir / "vectors.npy", vectors)
         dense.save(build_dir / "dense.faiss")
         bm25.save(build_dir)
         manifest = {
@@ -120,6 +141,7 @@ def build_index(
             "catalog_sources": catalog.sources,
             "encoder": encoder.name,
             "dim": encoder.dim,
+            "dense_index": kind,
             "institutions": int(len(catalog.institutions)),
             "experts": int(len(catalog.experts)),
             "instruments": int(len(catalog.instruments)),
@@ -131,13 +153,15 @@ def build_index(
             "seconds": {
                 "load": round(t1 - t0, 2),
                 "embed": round(t2 - t1, 2),
-                "index": round(t3 - t2, 2),
+                "bm25": round(t_bm25 - t2, 2),
+                "dense_index": round(t3 - t_bm25, 2),
                 "classifier": round(t4 - t3, 2),
                 "total": round(time.perf_counter() - t0, 2),
             },
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        path = store.commit(build_dir, manifest)
+        with store.writer_lock():  # not in the middle of an update's publish
+            path = store.commit(build_dir, manifest)
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
@@ -150,11 +174,19 @@ def retrain_classifier(
 ) -> BuildReport:
     """Retrain the need classifier on the current training data and publish it as a new index
     version that shares every other file with the current one (hard links: no copy, no rebuild)."""
-    import json
-    import os
 
     encoder = encoder or make_encoder(settings)
     store = IndexStore(settings.index_root)
+    with store.writer_lock():
+        return _retrain(settings, store, encoder, progress)
+
+
+def _retrain(
+    settings: Settings, store: IndexStore, encoder: Encoder, progress: bool
+) -> BuildReport:
+    import json
+    import os
+
     current = store.current_path()
     manifest = json.loads((current / "manifest.json").read_text(encoding="utf-8"))
     if manifest.get("encoder") != encoder.name:

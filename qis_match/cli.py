@@ -1,6 +1,7 @@
 """The ``qis-match`` command.
 
-    qis-match build [--catalog DIR]
+    qis-match build [--catalog DIR] [--ray auto|ADDRESS] [--dense-index KIND]
+    qis-match update [--catalog DIR] [--remove ID ...]
     qis-match match "TEXT" [--region 湖北省武汉市] [--top 10] [--json] [filters]
     qis-match match < requests.txt --json          (one request per line, one JSON per line)
     qis-match eval data/eval/dev.tsv [--json]
@@ -60,7 +61,20 @@ def cmd_build(args: argparse.Namespace) -> int:
     from qis_match.build import build_index
 
     s = _settings(args)
-    report = build_index(s, Path(args.catalog) if args.catalog else None, progress=not args.quiet)
+    if args.dense_index:
+        s = s.model_copy(update={"dense_index": args.dense_index})
+    runner = None
+    if args.ray:
+        from qis_match.encoders.distributed import RayEmbedder
+
+        runner = RayEmbedder(s, args.ray)
+    try:
+        report = build_index(
+            s, Path(args.catalog) if args.catalog else None, progress=not args.quiet, runner=runner
+        )
+    finally:
+        if runner is not None:
+            runner.shutdown()
     m = report.manifest
     for issue in report.catalog.issues[:20]:
         print(f"rejected: {issue}", file=sys.stderr)
@@ -72,9 +86,37 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"  catalog {m['catalog_version']}: {m['institutions']} institutions, {m['lines']} lines "
         f"({m['rejected_rows']} rows rejected)\n"
         f"  {m['passages']} unique texts: {e['cached']} from cache, {e['embedded']} embedded with {m['encoder']}\n"
+        f"  dense index: {m['dense_index']}\n"
         f"  {m['seconds']['total']:.1f} s (embedding {m['seconds']['embed']:.1f} s)"
     )
     _print_classifier(m)
+    return 0
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    from qis_match.update import update_index
+
+    r = update_index(
+        _settings(args), Path(args.upsert) if args.upsert else None, args.remove, progress=True
+    )
+    out = {
+        "index_version": r.path.name,
+        "catalog_version": r.manifest["catalog_version"],
+        "updated_from": r.manifest["updated_from"],
+        "upserted": r.upserted,
+        "removed": r.removed,
+        "new_passages": r.new_passages,
+        "retired_passages": r.retired_passages,
+        "seconds": r.seconds,
+    }
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(
+            f"index {out['index_version']} (from {out['updated_from']}), catalog {out['catalog_version']}: "
+            f"{len(r.upserted)} added/replaced, {len(r.removed)} removed, "
+            f"{r.new_passages} new texts embedded, {r.retired_passages} retired, {r.seconds:.1f} s"
+        )
     return 0
 
 
@@ -354,8 +396,32 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the index over a catalog (default: the demo catalog)")
     b.add_argument("--catalog", help="catalog directory or .xlsx (default: data/catalog)")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    b.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="embed on a Ray cluster: `auto` (join or start a local one) or the head's address",
+    )
+    b.add_argument(
+        "--dense-index",
+        dest="dense_index",
+        choices=["auto", "flat", "hnsw", "ivf-sq8", "ivf-pq"],
+        help="FAISS index kind (QIS_DENSE_INDEX; auto = exact below QIS_ANN_THRESHOLD passages)",
+    )
     _add_common(b)
     b.set_defaults(func=cmd_build)
+
+    u = sub.add_parser(
+        "update", help="add, replace or remove institutions in the current index (no rebuild)"
+    )
+    u.add_argument(
+        "--catalog",
+        dest="upsert",
+        help="catalog (dir or .xlsx, usual format) whose institutions/experts/instruments are added or replace those with the same id",
+    )
+    u.add_argument("--remove", nargs="+", default=[], metavar="ID", help="resource ids to remove")
+    u.add_argument("--json", action="store_true")
+    _add_common(u)
+    u.set_defaults(func=cmd_update)
 
     m = sub.add_parser("match", help="match a request (or one request per stdin line)")
     m.add_argument(

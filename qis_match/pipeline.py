@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from qis_match.encoders import Encoder, make_encoder
 from qis_match.ranking.ranker import Context, Filters, ResourceRanker
@@ -48,7 +49,9 @@ class Matcher:
         index_path: Path | None = None,
     ) -> None:
         self.settings = settings or get_settings()
-        self.index = index or IndexStore(self.settings.index_root).load(index_path)
+        self.index = index or IndexStore(self.settings.index_root).load(
+            index_path, self.settings.hnsw_ef_search, self.settings.ivf_nprobe
+        )
         self.taxonomy = load_taxonomy()
         self.tokenizer = tokenizer or default_tokenizer()
         needs_dense = self.settings.retrieval != "bm25" or self.settings.needs_model == "classifier"
@@ -66,10 +69,11 @@ class Matcher:
         self.retriever = HybridRetriever(self.index, self.settings)
         first_line = self.index.lines.drop_duplicates("passage_id").set_index("passage_id")
         first_line = first_line.reindex(self.index.passages["passage_id"])
-        self.passage_category = (
-            first_line["category"].map(CATEGORY_CODES.index).to_numpy(dtype=np.int64)
-        )
-        self.passage_type = first_line["resource_type"].to_numpy()
+        # Retired passages (no line uses them after an update) get category -1 and no type.
+        self.passage_category = pd.Categorical(
+            first_line["category"], categories=CATEGORY_CODES
+        ).codes.astype(np.int64)
+        self.passage_type = first_line["resource_type"].fillna("").to_numpy()
         self.needs = self._need_component()
         self.ranker = ResourceRanker(self.index.resources, self.index.lines, self.settings)
         self._passage_text = self.index.passages["text"]

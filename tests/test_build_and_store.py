@@ -85,7 +85,6 @@ def test_new_version_switches_atomically_and_failed_build_keeps_old(
     assert store.current_path() == first
     assert not list(tmp_settings.index_root.glob(".building-*"))  # cleaned up
     data = store.load()
-    assert (data.lines["resource_type"] == "institution").sum() == 28 and data.vectors.shape[
-        1
-    ] == 384
+    assert (data.lines["resource_type"] == "institution").sum() == 28
+    assert data.dense.index.d == 384 and data.manifest["dense_index"] == "flat"
     assert set(data.resources["resource_type"]) == {"institution", "expert", "instrument"}

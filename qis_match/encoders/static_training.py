@@ -125,11 +125,7 @@ def mine_pairs(
         .reindex(index.passages["passage_id"])
         .to_numpy()
     )
-    pvecs = (
-        np.asarray(index.vectors)
-        if index.manifest.get("encoder") == teacher.name
-        else embed_texts(teacher, passages, cache)[0]
-    )
+    pvecs = embed_texts(teacher, passages, cache)[0]  # cached when the index used this teacher
     requests = [e for e in examples if e.source != "taxonomy" and e.sub_services]
     qvecs, _ = embed_texts(teacher, [e.text for e in requests], cache, kind="query", progress=False)
     pairs = []

@@ -38,42 +38,34 @@ class HybridRetriever:
     def retrieve(
         self, qvec: np.ndarray | None, terms: list[str], allowed: np.ndarray | None = None
     ) -> Candidates:
-        """Candidates for a query; ``allowed`` (bool per passage) restricts them, e.g. to a category."""
+        """Candidates for a query; ``allowed`` (bool per passage) restricts them, e.g. to a category.
+
+        Passages retired by an incremental update are never candidates."""
         ix = self.index
-        n = len(ix.passages)
+        if ix.retired is not None:
+            allowed = ~ix.retired if allowed is None else allowed & ~ix.retired
         ids: list[np.ndarray] = []
         d_ids = b_ids = np.zeros(0, dtype=np.int64)
         if self.mode in ("hybrid", "dense") and qvec is not None:
-            k = self.k
-            if allowed is not None:  # search deeper so that enough allowed passages survive
-                k = min(n, int(self.k * np.ceil(n / max(1, int(allowed.sum())))))
-            _, d = ix.dense.search(qvec, k)
+            _, d = ix.dense.search(qvec, self.k, allowed=allowed)
             d_ids = d[0][d[0] >= 0].astype(np.int64)
-            if allowed is not None:
-                d_ids = d_ids[allowed[d_ids]][: self.k]
             ids.append(d_ids)
+        bm_all = None
         if self.mode in ("hybrid", "bm25"):
-            if allowed is None:
-                _, b_ids = ix.bm25.search(terms, self.k)
-            else:
-                s = np.where(allowed, ix.bm25.scores(terms), 0.0)
-                b_ids = np.argsort(-s, kind="stable")[: self.k]
-                b_ids = b_ids[s[b_ids] > 0]
+            bm_all = ix.bm25.scores(terms)
+            b_ids = ix.bm25.top(bm_all, self.k, allowed)
             ids.append(b_ids)
         union = np.unique(np.concatenate(ids)) if ids else np.zeros(0, dtype=np.int64)
         if union.size == 0:
             z = np.zeros(0, dtype=np.float32)
             return Candidates(union, z, z, z)
         cos = (
-            np.asarray(ix.vectors[union] @ qvec.ravel(), dtype=np.float32)
+            np.asarray(ix.dense.reconstruct(union) @ qvec.ravel(), dtype=np.float32)
             if qvec is not None
             else np.zeros(union.size, dtype=np.float32)
         )
-        bm = (
-            ix.bm25.scores(terms)[union]
-            if self.mode != "dense"
-            else np.zeros(union.size, dtype=np.float32)
-        )
+        bm = bm_all[union] if bm_all is not None else np.zeros(union.size, dtype=np.float32)
+        n = len(ix.passages)
         if self.mode == "dense":
             score = cos.copy()
         elif self.mode == "bm25":

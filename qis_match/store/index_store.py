@@ -6,7 +6,8 @@ Layout under ``<home>/index``::
     v20261121T101500-1a2b3c/ one complete, immutable index version
         manifest.json        catalog version, encoder, counts, timings
         resources.parquet (institutions, experts, instruments) lines.parquet passages.parquet
-        vectors.npy dense.faiss bm25_*.{npz,npy,json}
+        dense.faiss (FAISS ids = passage ids) bm25_*.{npz,npy,json}
+        needs_classifier.joblib
 
 A build writes a ``.building-*`` directory, renames it to its version name when complete and only
 then points CURRENT at it, so a crash mid-build leaves the previous version serving.
@@ -14,11 +15,14 @@ then points CURRENT at it, so a crash mid-build leaves the previous version serv
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +34,9 @@ from qis_match.retrieval.bm25 import BM25Index
 from qis_match.retrieval.dense import DenseIndex
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 2  # 2: resources (institutions, experts, instruments) instead of institutions
+# 2: resources (institutions, experts, instruments) instead of institutions;
+# 3: BM25 stored as counts with live documents (incremental updates), no vectors.npy
+FORMAT_VERSION = 3
 
 
 @dataclass
@@ -44,9 +50,9 @@ class IndexData:
     )  # institutions, experts and instruments (catalog.passages.RESOURCE_COLUMNS)
     lines: pd.DataFrame  # one row per capability line, with its resource_id and passage_id
     passages: pd.DataFrame  # passage_id, text
-    vectors: np.ndarray  # passages × dim
     dense: DenseIndex
     bm25: BM25Index
+    retired: np.ndarray | None = None  # per passage: no line uses it any more (after updates)
 
     @property
     def version(self) -> str:
@@ -56,6 +62,28 @@ class IndexData:
 class IndexStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+
+    @contextmanager
+    def writer_lock(self, timeout: float = 600.0) -> Iterator[None]:
+        """One writer at a time (across processes): an update reads CURRENT and publishes the
+        next version, so two at once would lose one's change."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".writer.lock", "a+") as fh:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(
+                            f"another build or update holds {self.root / '.writer.lock'}"
+                        ) from None
+                    time.sleep(0.1)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def new_build_dir(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -100,7 +128,9 @@ class IndexStore:
             raise IndexNotBuiltError(f"no index at {self.root}: run `qis-match build` first")
         return self.root / version
 
-    def load(self, path: Path | None = None) -> IndexData:
+    def load(self, path: Path | None = None, ef_search: int = 128, nprobe: int = 48) -> IndexData:
+        """One index version (the current one by default); ``ef_search``/``nprobe`` tune an
+        approximate dense index's search."""
         path = path or self.current_path()
         with open(path / MANIFEST, encoding="utf-8") as fh:
             manifest = json.load(fh)
@@ -109,15 +139,16 @@ class IndexStore:
                 f"index {path.name} has format {manifest.get('format')}, this version reads {FORMAT_VERSION}: "
                 "run `qis-match build`"
             )
+        bm25 = BM25Index.load(path)
         return IndexData(
             path=path,
             manifest=manifest,
             resources=pd.read_parquet(path / "resources.parquet"),
             lines=pd.read_parquet(path / "lines.parquet"),
             passages=pd.read_parquet(path / "passages.parquet"),
-            vectors=np.load(path / "vectors.npy", mmap_mode="r"),
-            dense=DenseIndex.load(path / "dense.faiss"),
-            bm25=BM25Index.load(path),
+            dense=DenseIndex.load(path / "dense.faiss", ef_search, nprobe),
+            bm25=bm25,
+            retired=None if bm25.alive.all() else ~bm25.alive,
         )
 
 
