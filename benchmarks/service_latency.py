@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -61,6 +63,41 @@ async def run_clients(
     return latencies, codes
 
 
+@contextmanager
+def server(env: dict, workers: int = 1) -> Iterator[str]:
+    """The real server (`qis-match serve`) on a free loopback port; yields its base URL."""
+    tmp = tempfile.mkdtemp()
+    env = {
+        "QIS_RATE_LIMIT_PER_MINUTE": "0",
+        "QIS_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+        "QIS_API_KEYS": "admin:bench:" + "b" * 32,
+        **env,
+    }
+    port = free_port()
+    cmd = [sys.executable, "-m", "qis_match.cli", "serve", "--host", "127.0.0.1"]
+    proc = subprocess.Popen(
+        [*cmd, "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(base + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode()[-2000:])
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -71,48 +108,10 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=1, help="server worker processes")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    port = free_port()
-    tmp = tempfile.mkdtemp()
-    env = {
-        **os.environ,
-        "QIS_RATE_LIMIT_PER_MINUTE": "0",
-        "QIS_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-        "QIS_API_KEYS": "admin:bench:" + "b" * 32,
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "qis_match.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None:
-                raise RuntimeError(server.stderr.read().decode()[-2000:])
-            time.sleep(0.5)
+    with server(dict(os.environ), args.workers) as base:
         bodies = dev_requests()
         asyncio.run(run_clients(base, args.clients, args.warmup, bodies))
         lat, codes = asyncio.run(run_clients(base, args.clients, args.seconds, bodies))
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     a = np.asarray(lat)
     result = {
         "clients": args.clients,

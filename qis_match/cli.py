@@ -7,6 +7,7 @@
     qis-match eval data/eval/dev.tsv [--json]
     qis-match catalog generate [--lines N] [--out DIR] [--seed S]
     qis-match catalog validate [PATH]
+    qis-match gaps [--demo] [--report DIR]        (demand-gap analytics, issue #8)
 
 Errors the user can fix (bad input, unknown region, no index) print one clear line and exit 2;
 in stdin mode a bad line yields an ``{"error": …}`` object and the other lines go on.
@@ -235,8 +236,10 @@ def cmd_match(args: argparse.Namespace) -> int:
 
     matcher = Matcher(_settings(args))
     filters = _filters(args)
+    demand = _demand_log(matcher.settings) if args.log else None
     if args.text is not None:
         res = matcher.match(args.text, region=args.region, top_k=args.top, filters=filters)
+        _record(demand, res)
         if args.json:
             print(json.dumps(res.to_dict(), ensure_ascii=False))
         else:
@@ -249,6 +252,7 @@ def cmd_match(args: argparse.Namespace) -> int:
             if not text.strip():
                 continue
             res = matcher.match(text, region=args.region, top_k=args.top, filters=filters)
+            _record(demand, res)
             out = res.to_dict()
         except QisError as exc:
             status = 1
@@ -261,6 +265,23 @@ def cmd_match(args: argparse.Namespace) -> int:
             _print_human(res)
             print()
     return status
+
+
+def _demand_log(settings: Settings):
+    """The demand log (issue #8) for `match --log`."""
+    from qis_match.store.demand_log import DemandLog
+
+    return DemandLog(settings.db_url)
+
+
+def _record(demand, res) -> None:
+    """Log a CLI match; a logging failure is reported, never fatal to the match."""
+    if demand is None:
+        return
+    try:
+        demand.record(res, channel="cli")
+    except Exception as exc:  # noqa: BLE001 - the match must not fail because of the log
+        log.warning("demand log: could not record the match (%s)", type(exc).__name__)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -369,7 +390,7 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
 def cmd_catalog_generate(args: argparse.Namespace) -> int:
     from qis_match.catalog.generate import generate_catalog
 
-    n_inst, n_lines = generate_catalog(Path(args.out), args.lines, args.seed)
+    n_inst, n_lines = generate_catalog(Path(args.out), args.lines, args.seed, args.limitations)
     print(f"wrote {n_inst} institutions and {n_lines} capability lines to {args.out}")
     return 0
 
@@ -438,6 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--online", action="store_true", help="only institutions that serve online")
     m.add_argument("--discount", action="store_true", help="only institutions with 小微优惠")
     m.add_argument("--accreditation", help="only institutions holding it, e.g. CNAS")
+    m.add_argument(
+        "--log", action="store_true", help="record the match in the demand log (qis-match gaps)"
+    )
     _add_common(m)
     _add_matching(m)
     m.set_defaults(func=cmd_match)
@@ -482,12 +506,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_matching(e)
     e.set_defaults(func=cmd_eval)
 
+    from qis_match.analytics.cli import add_parser as add_gaps
+
+    add_gaps(sub, _add_common)
+
     c = sub.add_parser("catalog", help="demo catalog generation and validation")
     csub = c.add_subparsers(dest="catalog_command", required=True)
     g = csub.add_parser("generate", help="generate the fictional demo catalog")
     g.add_argument("--lines", type=int, default=16000, help="about this many capability lines")
     g.add_argument("--out", default="data/catalog")
     g.add_argument("--seed", type=int, default=7)
+    g.add_argument(
+        "--limitations",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="share of testing/metrology lines with a 限制范围 note (benchmarks use 0.5; demo 0)",
+    )
     g.add_argument("-v", "--verbose", action="store_true")
     g.set_defaults(func=cmd_catalog_generate)
     v = csub.add_parser(

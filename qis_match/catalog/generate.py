@@ -132,12 +132,48 @@ def _titles_for(titles: list[str], field_def: dict) -> list[str]:
     return fit or titles
 
 
+_METHODS = ("第一法", "第二法", "第三法", "方法A", "方法B")
+
+
+def _limitation(rng: random.Random) -> str:
+    """A 限制范围 note in the style of accredited schedules (clause numbers, not standards)."""
+
+    def clause() -> str:
+        parts = [rng.randint(4, 12), rng.randint(1, 12)]
+        if rng.random() < 0.6:
+            parts.append(rng.randint(1, 9))
+        return ".".join(map(str, parts))
+
+    r = rng.random()
+    if r < 0.45:
+        return (
+            "限制范围：只做第"
+            + "、".join(sorted({clause() for _ in range(rng.randint(1, 3))}))
+            + "条"
+        )
+    if r < 0.8:
+        return (
+            "限制范围：不做第"
+            + "、".join(sorted({clause() for _ in range(rng.randint(1, 2))}))
+            + "条"
+        )
+    return f"限制范围：只用{rng.choice(_METHODS)}（第{clause()}条）"
+
+
+def _add_limitations(lines: list[dict], rate: float, rng: random.Random) -> None:
+    for row in lines:
+        eligible = row["category"] in ("testing", "metrology") and not row["description"]
+        if eligible and rng.random() < rate:
+            row["description"] = _limitation(rng)
+
+
 class CatalogGenerator:
     def __init__(
         self, reference: Reference | None = None, seed: int = 7, geo: Gazetteer | None = None
     ) -> None:
         self.ref = reference or load_reference()
         self.rng = random.Random(seed)
+        self.seed = seed
         self.geo = geo or gazetteer()
         self.cfg = self.ref.config
         self.services_by_sub: dict[str, list[dict]] = {}
@@ -360,8 +396,16 @@ class CatalogGenerator:
                 out += self._service_lines(k, ssubs)
         return out
 
-    def generate(self, target_lines: int = DEFAULT_LINES) -> tuple[list[dict], list[dict]]:
-        """(institutions, capability lines) with about ``target_lines`` lines."""
+    def generate(
+        self, target_lines: int = DEFAULT_LINES, limitation_rate: float = 0.0
+    ) -> tuple[list[dict], list[dict]]:
+        """(institutions, capability lines) with about ``target_lines`` lines.
+
+        ``limitation_rate``: share of testing and metrology lines that state a limitation of scope
+        (限制范围, as accredited schedules do: 只做第5.2条, 不做第6.3.1条, 只用第二法). Real province
+        catalogs repeat the same standards across labs but differ in such details, so at scale most
+        lines are distinct texts; the benchmarks use it to get that realistic mix. 0 (the demo
+        catalog) draws nothing extra, so the shipped catalog does not change."""
         self._hubs = {c for tiers in self.cfg["regions"].values() for c in tiers.get("hub", [])}
         scale = max(1.0, target_lines / DEFAULT_LINES)
         plan = self._plan(scale)
@@ -416,6 +460,8 @@ class CatalogGenerator:
                     "testing_lab",
                 )
         self.institution_kinds = kinds
+        if limitation_rate > 0:
+            _add_limitations(lines, limitation_rate, random.Random(self.seed + 1))
         return institutions, lines
 
     # --- shared instruments and experts (issue #5)
@@ -544,10 +590,10 @@ def write_catalog(
 
 
 def generate_catalog(
-    out_dir: Path, target_lines: int = DEFAULT_LINES, seed: int = 7
+    out_dir: Path, target_lines: int = DEFAULT_LINES, seed: int = 7, limitation_rate: float = 0.0
 ) -> tuple[int, int]:
     gen = CatalogGenerator(seed=seed)
-    institutions, lines = gen.generate(target_lines)
+    institutions, lines = gen.generate(target_lines, limitation_rate)
     instruments = gen.instruments(institutions, gen.institution_kinds)
     experts = gen.experts(round(DEFAULT_EXPERTS * max(1.0, target_lines / DEFAULT_LINES)))
     write_catalog(institutions, lines, out_dir, experts, instruments)
