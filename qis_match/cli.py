@@ -425,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--dense-index",
         dest="dense_index",
-        choices=["auto", "flat", "hnsw", "ivf-sq8", "ivf-pq"],
+        choices=["auto", "flat", "ivf-fp16", "ivf-sq8", "ivf-pq", "hnsw"],
         help="FAISS index kind (QIS_DENSE_INDEX; auto = exact below QIS_ANN_THRESHOLD passages)",
     )
     _add_common(b)

@@ -73,7 +73,7 @@ class Matcher:
         self.passage_category = pd.Categorical(
             first_line["category"], categories=CATEGORY_CODES
         ).codes.astype(np.int64)
-        self.passage_type = first_line["resource_type"].fillna("").to_numpy()
+        self.passage_type = first_line["resource_type"].astype(object).fillna("").to_numpy()
         self.needs = self._need_component()
         self.ranker = ResourceRanker(self.index.resources, self.index.lines, self.settings)
         self._passage_text = self.index.passages["text"]

@@ -24,7 +24,7 @@ def make_encoder(settings: Settings) -> Encoder:
             )
         return HybridEncoder(
             E5Encoder(threads=settings.encoder_threads or None),
-            SentenceTransformerEncoder(settings.encoder_model),
+            SentenceTransformerEncoder(settings.encoder_model, lazy=True),
         )
     if settings.encoder == "sentence-transformers":
         from qis_match.encoders.sentence_transformers import SentenceTransformerEncoder

@@ -16,10 +16,6 @@ from qis_match.encoders.base import Encoder
 
 class HybridEncoder:
     def __init__(self, query_encoder: Encoder, passage_encoder: Encoder) -> None:
-        if query_encoder.dim != passage_encoder.dim:
-            raise ValueError(
-                f"hybrid encoder needs one space: query dim {query_encoder.dim} ≠ passage dim {passage_encoder.dim}"
-            )
         self.query_encoder, self.passage_encoder = query_encoder, passage_encoder
         self.dim = query_encoder.dim
         self.name = f"hybrid[{query_encoder.name}|{passage_encoder.name}]"
@@ -28,4 +24,9 @@ class HybridEncoder:
         return self.query_encoder.encode_queries(texts)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        # Checked here, not at construction: the passage model loads only when a build needs it.
+        if self.passage_encoder.dim != self.dim:
+            raise ValueError(
+                f"hybrid encoder needs one space: query dim {self.dim} ≠ passage dim {self.passage_encoder.dim}"
+            )
         return self.passage_encoder.encode_passages(texts)

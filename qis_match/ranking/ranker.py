@@ -55,22 +55,50 @@ class Context:
     industry: str | None = None  # GB/T 4754 division code
 
 
+class _Column:
+    """One text column of the lines as category codes, in the ranker's (passage) order: a million
+    lines share a few thousand values, and a request reads a few dozen of them."""
+
+    def __init__(self, values: pd.Series, order: np.ndarray) -> None:
+        cat = pd.Categorical(values)
+        self.values = np.append(np.asarray(cat.categories, dtype=object).astype(str), "")
+        codes = cat.codes.astype(np.int32)
+        self.codes = np.where(codes < 0, len(self.values) - 1, codes)[order]  # missing → ""
+        self._code = {v: i for i, v in enumerate(self.values)}
+
+    def __getitem__(self, i: int) -> str:
+        return str(self.values[self.codes[i]])
+
+    def isin(self, idx: np.ndarray, wanted: list[str]) -> np.ndarray:
+        return np.isin(self.codes[idx], [self._code[w] for w in wanted if w in self._code])
+
+
 class ResourceRanker:
     def __init__(self, resources: pd.DataFrame, lines: pd.DataFrame, settings: Settings) -> None:
         self.settings = settings
         self.res = resources.reset_index(drop=True)
         self.pos = {rid: i for i, rid in enumerate(self.res["resource_id"])}
-        # Lines sorted by passage so that a passage's lines are one slice.
-        order = np.argsort(lines["passage_id"].to_numpy(), kind="stable")
-        self.lines = lines.iloc[order].reset_index(drop=True)
-        pid = self.lines["passage_id"].to_numpy()
+        # Lines ordered by passage so that a passage's lines are one slice; only arrays are kept
+        # (the lines table itself stays the index's, not copied).
+        self._lines = lines
+        pid = lines["passage_id"].to_numpy()
+        order = np.argsort(pid, kind="stable")
+        pid = pid[order]
         n_pass = int(pid.max()) + 1 if len(pid) else 0
         self.offsets = np.searchsorted(pid, np.arange(n_pass + 1))
-        self.line_res = self.lines["resource_id"].map(self.pos).to_numpy(dtype=np.int64)
-        self.line_cat = self.lines["category"].map(CATEGORY_CODES.index).to_numpy(dtype=np.int64)
+        res_col = pd.Categorical(lines["resource_id"])
+        res_pos = np.array([self.pos.get(r, -1) for r in res_col.categories], dtype=np.int64)
+        self.line_res = res_pos[res_col.codes][order]
+        cat_col = pd.Categorical(lines["category"], categories=CATEGORY_CODES)
+        self.line_cat = cat_col.codes.astype(np.int64)[order]
+        self.col = {
+            c: _Column(lines[c], order) for c in ("line_id", "sub_service", "standard", "category")
+        }
+        self.col_passage = pid
         r = self.res
         self.kind = r["resource_type"].to_numpy()
-        self.group = r["parent_id"].where(r["parent_id"] != "", r["resource_id"]).to_numpy()
+        group = r["parent_id"].where(r["parent_id"] != "", r["resource_id"])
+        self.group_code = pd.factorize(group)[0]  # branches of one organisation share a code
         self.lon = r["longitude"].to_numpy(dtype=np.float64)
         self.lat = r["latitude"].to_numpy(dtype=np.float64)
         self.city_code = r["adcode"].map(city_code_of).to_numpy()
@@ -82,12 +110,7 @@ class ResourceRanker:
         self.industries = [set(x.split("|")) - {""} for x in r["industries"]]
         self.price = r["price"].to_numpy(dtype=np.float64)
         self.price_unit = r["price_unit"].to_numpy()
-        # Plain arrays and records: pandas indexing per referral would dominate a request's time.
-        self.col = {
-            c: self.lines[c].fillna("").astype(str).to_numpy()
-            for c in ("line_id", "sub_service", "standard", "category")
-        }
-        self.col_passage = self.lines["passage_id"].to_numpy()
+        # Records, not pandas indexing: per referral, pandas would dominate a request's time.
         self.records = r.to_dict("records")
 
     # --- filters
@@ -191,7 +214,7 @@ class ResourceRanker:
                 self.line_cat[line_idx], [CATEGORY_CODES.index(c) for c in filters.categories]
             )
         if filters.sub_services:
-            keep &= np.isin(self.col["sub_service"][line_idx], filters.sub_services)
+            keep &= self.col["sub_service"].isin(line_idx, filters.sub_services)
         if filters.active():
             keep &= self._mask(filters)[self.line_res[line_idx]]
         if not keep.any():
@@ -208,14 +231,12 @@ class ResourceRanker:
         )
         uniq, first = np.unique(res_sorted, return_index=True)
         bounds = np.append(first, len(res_sorted))
-        rel = np.zeros(len(uniq))
-        for j in range(len(uniq)):
-            top3 = score_sorted[bounds[j] : min(bounds[j] + 3, bounds[j + 1])]
-            rel[j] = (
-                top3[0]
-                + 0.1 * (top3[1] if len(top3) > 1 else 0)
-                + 0.05 * (top3[2] if len(top3) > 2 else 0)
-            )
+        # A resource is its best line plus a little credit for its second and third.
+        n_lines = np.diff(bounds)
+        rel = score_sorted[first].astype(np.float64)
+        second, third = n_lines > 1, n_lines > 2
+        rel[second] += 0.1 * score_sorted[first[second] + 1]
+        rel[third] += 0.05 * score_sorted[first[third] + 2]
         rel = rel * self.fit(uniq, ctx)
         rel = rel / rel.max()
         loc, labels, dist = self.locality(region)
@@ -253,21 +274,22 @@ class ResourceRanker:
     def _diverse(
         self, uniq: np.ndarray, final: np.ndarray, top_k: int
     ) -> tuple[list[int], np.ndarray]:
-        """Greedy selection with decay per group (diversity across branches of one organisation)."""
-        chosen: list[int] = []
-        group_count: dict[str, int] = {}
-        remaining = list(range(len(uniq)))
-        adjusted = final.copy()
+        """Greedy selection with decay per group (diversity across branches of one organisation).
+        Vectorised: at province scale a request has tens of thousands of candidate resources."""
+        groups = self.group_code[uniq]
+        adjusted = final.astype(np.float64)
+        taken = np.zeros(len(uniq), dtype=bool)
+        picked_in_group: dict[int, int] = {}
         decay = self.settings.branch_decay
-        while remaining and len(chosen) < top_k:
-            best = max(remaining, key=lambda j: adjusted[j])
+        chosen: list[int] = []
+        for _ in range(min(top_k, len(uniq))):
+            best = int(np.argmax(np.where(taken, -np.inf, adjusted)))
             chosen.append(best)
-            remaining.remove(best)
-            g = self.group[uniq[best]]
-            group_count[g] = group_count.get(g, 0) + 1
-            for j in remaining:
-                if self.group[uniq[j]] == g:
-                    adjusted[j] = final[j] * decay ** group_count[g]
+            taken[best] = True
+            g = int(groups[best])
+            picked_in_group[g] = picked_in_group.get(g, 0) + 1
+            same = (groups == g) & ~taken
+            adjusted[same] = final[same] * decay ** picked_in_group[g]
         return chosen, adjusted
 
     def _evidence(
@@ -342,7 +364,9 @@ class ResourceRanker:
         if filters.categories:
             keep &= np.isin(self.line_cat, [CATEGORY_CODES.index(c) for c in filters.categories])
         if filters.sub_services:
-            keep &= np.isin(self.col["sub_service"], filters.sub_services)
+            keep &= self.col["sub_service"].isin(
+                np.arange(len(self.col_passage)), filters.sub_services
+            )
         lines = np.flatnonzero(keep)
         if lines.size == 0:
             return []
@@ -367,4 +391,4 @@ class ResourceRanker:
 
     def lines_of(self, resource_id: str) -> pd.DataFrame:
         """All lines of one resource (for its detail page)."""
-        return self.lines[self.lines["resource_id"] == resource_id]
+        return self._lines[self._lines["resource_id"] == resource_id]

@@ -1,9 +1,12 @@
 """Dense retrieval over passage embeddings with FAISS (inner product on L2-normalised vectors).
 
 The index kind follows the catalog's size: exact search (``flat``) while it is cheap, and above
-``ann_threshold`` distinct passages an approximate index — IVF with 8-bit scalar quantisation
-(``ivf-sq8``, a quarter of the memory of float vectors, the default), HNSW (``hnsw``, fastest, most
-memory) or IVF with product quantisation (``ivf-pq``, least memory). FAISS ids are passage ids, so
+``ann_threshold`` distinct passages an approximate index — IVF over half-precision vectors
+(``ivf-fp16``, half the memory of float vectors, the default: its recall@10 against exact search
+is ≥ 0.95, measured in benchmarks/RESULTS.md), IVF with 8-bit scalar quantisation (``ivf-sq8``, a
+quarter), IVF with product quantisation (``ivf-pq``, least memory, lowest recall) or HNSW (``hnsw``;
+on catalogs with many near-identical lines — one standard, many labs' 限制范围 notes — its recall
+was poor here, so it is never chosen automatically). FAISS ids are passage ids, so
 new passages can be appended by an incremental update; a restriction (a need's category, passages
 no longer in the catalog) is applied inside the search with an id selector, not by searching deeper.
 """
@@ -18,7 +21,8 @@ import faiss
 import numpy as np
 
 log = logging.getLogger(__name__)
-KINDS = ("flat", "hnsw", "ivf-sq8", "ivf-pq")
+KINDS = ("flat", "ivf-fp16", "ivf-sq8", "ivf-pq", "hnsw")
+NPROBE_SHARE = 0.08  # lists probed when ivf_nprobe is 0 (auto): recall ≥ 0.95 at 45k and 420k
 IVF_TRAIN_PER_LIST = 40  # k-means sample per list: FAISS warns below 39
 
 
@@ -28,7 +32,7 @@ def choose_kind(n: int, requested: str = "auto", threshold: int = 100_000) -> st
         if requested not in KINDS:
             raise ValueError(f"unknown dense index {requested!r}; one of auto, {', '.join(KINDS)}")
         return requested
-    return "flat" if n < threshold else "ivf-sq8"
+    return "flat" if n < threshold else "ivf-fp16"
 
 
 def _nlist(n: int) -> int:
@@ -40,11 +44,14 @@ class DenseIndex:
     """A FAISS index plus the search-time knobs of its kind."""
 
     def __init__(
-        self, index: faiss.Index, kind: str = "flat", ef_search: int = 128, nprobe: int = 48
+        self, index: faiss.Index, kind: str = "flat", ef_search: int = 128, nprobe: int = 0
     ) -> None:
         self.index = index
         self.kind = kind
         self.ef_search = ef_search
+        if kind.startswith("ivf") and nprobe <= 0:
+            nlist = faiss.extract_index_ivf(index).nlist
+            nprobe = max(16, math.ceil(NPROBE_SHARE * nlist))
         self.nprobe = nprobe
 
     @classmethod
@@ -54,7 +61,7 @@ class DenseIndex:
         kind: str = "flat",
         hnsw_m: int = 32,
         ef_search: int = 128,
-        nprobe: int = 48,
+        nprobe: int = 0,
         seed: int = 7,
     ) -> DenseIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -64,12 +71,17 @@ class DenseIndex:
         elif kind == "hnsw":
             index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = max(80, 2 * hnsw_m)
-        elif kind in ("ivf-sq8", "ivf-pq"):
+        elif kind in ("ivf-fp16", "ivf-sq8", "ivf-pq"):
             quantizer = faiss.IndexFlatIP(dim)
             nlist = _nlist(n)
-            if kind == "ivf-sq8":
+            if kind in ("ivf-fp16", "ivf-sq8"):
+                qt = (
+                    faiss.ScalarQuantizer.QT_fp16
+                    if kind == "ivf-fp16"
+                    else faiss.ScalarQuantizer.QT_8bit
+                )
                 index = faiss.IndexIVFScalarQuantizer(
-                    quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+                    quantizer, dim, nlist, qt, faiss.METRIC_INNER_PRODUCT
                 )
             else:
                 m = next(m for m in (48, 32, 24, 16, 12, 8, 4, 2, 1) if dim % m == 0)
@@ -151,14 +163,15 @@ class DenseIndex:
         faiss.write_index(self.index, str(path))
 
     @classmethod
-    def load(cls, path: Path, ef_search: int = 128, nprobe: int = 48) -> DenseIndex:
+    def load(cls, path: Path, ef_search: int = 128, nprobe: int = 0) -> DenseIndex:
         index = faiss.read_index(str(path))
         if isinstance(index, faiss.IndexHNSW):
             kind = "hnsw"
         elif isinstance(index, faiss.IndexIVFPQ):
             kind = "ivf-pq"
-        elif isinstance(index, faiss.IndexIVF):
-            kind = "ivf-sq8"
+        elif isinstance(index, faiss.IndexIVFScalarQuantizer):
+            fp16 = index.sq.qtype == faiss.ScalarQuantizer.QT_fp16
+            kind = "ivf-fp16" if fp16 else "ivf-sq8"
         else:
             kind = "flat"
         if kind.startswith("ivf"):

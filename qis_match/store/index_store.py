@@ -128,7 +128,7 @@ class IndexStore:
             raise IndexNotBuiltError(f"no index at {self.root}: run `qis-match build` first")
         return self.root / version
 
-    def load(self, path: Path | None = None, ef_search: int = 128, nprobe: int = 48) -> IndexData:
+    def load(self, path: Path | None = None, ef_search: int = 128, nprobe: int = 0) -> IndexData:
         """One index version (the current one by default); ``ef_search``/``nprobe`` tune an
         approximate dense index's search."""
         path = path or self.current_path()
@@ -144,12 +144,23 @@ class IndexStore:
             path=path,
             manifest=manifest,
             resources=pd.read_parquet(path / "resources.parquet"),
-            lines=pd.read_parquet(path / "lines.parquet"),
+            lines=_read_lines(path / "lines.parquet"),
             passages=pd.read_parquet(path / "passages.parquet"),
             dense=DenseIndex.load(path / "dense.faiss", ef_search, nprobe),
             bm25=bm25,
             retired=None if bm25.alive.all() else ~bm25.alive,
         )
+
+
+def _read_lines(path: Path) -> pd.DataFrame:
+    """Capability lines with every text column as a pandas Categorical, read straight from
+    Parquet's dictionary encoding: a million lines repeat a few thousand standards, services and
+    objects, so this is a fraction of the memory of one Python string per cell."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    text_cols = [f.name for f in schema if str(f.type) in ("string", "large_string")]
+    return pq.read_table(path, read_dictionary=text_cols).to_pandas()
 
 
 def _write_json(path: Path, data: dict) -> None:
