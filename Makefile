@@ -9,11 +9,11 @@ setup: install
 	qis-match build
 	qis-match match "我们厂的压力表到期了要送检" --region 湖北省武汉市 --top 5
 
-## Install the package with the sentence-transformers extra and the dev tools.
+## Install the package with the sentence-transformers and Ray extras and the dev tools.
 ## torch is installed first, pinned to the CPU build: unpinned, it pulls gigabytes of CUDA.
 install:
 	$(PIP) install --quiet "torch==2.13.0"
-	$(PIP) install --quiet -e ".[st,dev]"
+	$(PIP) install --quiet -e ".[st,dev,ray]"
 
 ## The whole test suite (what CI runs).
 test:

@@ -548,6 +548,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"qis-match: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a read-only home: one line, the old index still serves
+        print(
+            f"qis-match: error: {exc.strerror or exc} ({exc.filename or 'no file'})",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -66,6 +66,23 @@ class Settings(BaseSettings):
     blend_dense_weight: float = 0.6
     candidate_passages: int = 120
 
+    # --- dense index (issue #6): exact while cheap, approximate above a size
+    dense_index: Literal["auto", "flat", "ivf-fp16", "ivf-sq8", "ivf-pq", "hnsw"] = Field(
+        "auto",
+        description="FAISS index kind; auto = flat below ann_threshold passages, else ivf-fp16.",
+    )
+    ann_threshold: int = Field(
+        20_000, description="Distinct passages above which `auto` picks an approximate index."
+    )
+    hnsw_m: int = Field(32, description="HNSW graph degree.")
+    hnsw_ef_search: int = Field(128, description="HNSW search breadth (recall against speed).")
+    ivf_nprobe: int = Field(
+        0, description="IVF lists probed per query (recall against speed); 0 = 8 % of the lists."
+    )
+    index_check_seconds: float = Field(
+        2.0, description="How often the service looks for a newer index version (CURRENT)."
+    )
+
     # --- need detection and abstention
     needs_model: Literal["classifier", "retrieval"] = Field(
         "classifier", description="classifier (trained at build) or the retrieval+keyword baseline."
@@ -118,6 +135,27 @@ class Settings(BaseSettings):
     time_limit_days: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_TIME_LIMIT_DAYS),
         description="限时办结: days allowed per service category; a ticket gets the longest of its needs.",
+    )
+
+    # --- demand log and analytics (issue #8)
+    demand_log: bool = Field(
+        True, description="Record API and console matches in the demand log (CLI: match --log)."
+    )
+    analytics_demo_requests: int = Field(
+        2000, description="Requests the demo-demand generator sends through the matcher."
+    )
+    analytics_demo_year: int = Field(2025, description="Calendar year of the demo demand.")
+    analytics_seed: int = Field(8, description="Seed of the demo-demand generator.")
+    analytics_far_km: float = Field(
+        300.0, description="A same-province referral farther than this counts as served from afar."
+    )
+    analytics_cluster_sample: int = Field(
+        1500, description="Unmet needs embedded and clustered; the rest join the nearest topic."
+    )
+    analytics_max_topics: int = Field(12, description="Most topics the clustering may return.")
+    analytics_engine: Literal["duckdb", "pandas"] = Field(
+        "pandas",
+        description="Aggregation engine; pandas measured faster here (benchmarks/RESULTS_analytics.md).",
     )
 
     @property

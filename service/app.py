@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from qis_match.errors import IndexNotBuiltError, InputError, QisError
@@ -30,27 +30,16 @@ from qis_match.store.tickets import (
     TicketStore,
     VersionConflict,
 )
+from service.bodylimit import BodySizeLimit
 from service.deps import AppState
+from service.openapi import document_error_details
 from service.ratelimit import RateLimitMiddleware
-from service.routers import catalog, matching, ops, pages, tickets
+from service.reload import IndexReloader
+from service.routers import analytics, catalog, index_admin, matching, ops, pages, tickets
 from service.security import KeyRing
 
 log = logging.getLogger("qis_match.service")
 STATIC = Path(__file__).parent / "static"
-
-
-class BodySizeLimit(BaseHTTPMiddleware):
-    def __init__(self, app, max_bytes: int) -> None:
-        super().__init__(app)
-        self.max_bytes = max_bytes
-
-    async def dispatch(self, request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_bytes:
-            return JSONResponse(
-                {"detail": f"request body over {self.max_bytes} bytes"}, status_code=413
-            )
-        return await call_next(request)
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -108,7 +97,7 @@ def _open(st: AppState, matcher: Matcher | None, ticket_store: TicketStore | Non
         log.error("no index: %s", exc)
     try:
         st.store = ticket_store or TicketStore(s.db_url, s.time_limit_days)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:  # retried on use (deps.store)
         st.store_error = "database unavailable"
         log.error("database unavailable: %s", type(exc).__name__)
 
@@ -139,10 +128,13 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.qis = st
+    st.extra["reloader"] = IndexReloader(st, settings.index_check_seconds)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Metrics, registry=registry)
     if settings.rate_limit_per_minute > 0:
-        app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+        app.add_middleware(
+            RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, keys=keys
+        )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(InputError)
@@ -170,7 +162,8 @@ def create_app(
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(OperationalError)
-    async def _db_down(_: Request, exc: OperationalError):
+    @app.exception_handler(InterfaceError)
+    async def _db_down(_: Request, exc: DBAPIError):
         log.error("database error: %s", type(exc).__name__)
         return JSONResponse({"detail": "database unavailable; try again shortly"}, status_code=503)
 
@@ -181,7 +174,17 @@ def create_app(
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    for router in (matching.router, tickets.router, catalog.router, ops.router, pages.router):
+    for router in (
+        matching.router,
+        tickets.router,
+        catalog.router,
+        ops.router,
+        index_admin.router,
+        pages.router,
+    ):
         app.include_router(router)
+    app.include_router(analytics.router)  # analyst API and page (issue #8)
+    app.include_router(analytics.pages)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    document_error_details(app)
     return app

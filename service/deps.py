@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from dataclasses import dataclass, field
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
+from sqlalchemy.exc import SQLAlchemyError
 
 from qis_match.pipeline import Matcher
 from qis_match.settings import Settings
 from qis_match.store.tickets import TicketStore
 from service.security import KeyRing, Principal
 
+log = logging.getLogger("qis_match.service")
 api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="Clerk, admin or analyst key"
 )
@@ -26,6 +31,10 @@ class AppState:
     store: TicketStore | None = None
     store_error: str | None = None
     extra: dict = field(default_factory=dict)
+    # A database that was down at start is tried again, at most this often, when a request needs it.
+    store_retry_seconds: float = 2.0
+    _store_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _store_tried: float = 0.0
 
 
 def state(request: Request) -> AppState:
@@ -33,12 +42,33 @@ def state(request: Request) -> AppState:
 
 
 def matcher(st: AppState = Depends(state)) -> Matcher:
+    reloader = st.extra.get("reloader")
+    if reloader is not None:
+        reloader.maybe_reload()  # a newer index version (build or update) is picked up
     if st.matcher is None:
         raise HTTPException(503, st.matcher_error or "no index loaded: run `qis-match build`")
     return st.matcher
 
 
+def reopen_store(st: AppState) -> None:
+    """Open the ticket store if it could not be opened before, so the service recovers by itself
+    when the database comes back (instead of answering 503 until restarted)."""
+    if st.store is not None or time.monotonic() - st._store_tried < st.store_retry_seconds:
+        return
+    with st._store_lock:
+        if st.store is not None:
+            return
+        st._store_tried = time.monotonic()
+        try:
+            st.store = TicketStore(st.settings.db_url, st.settings.time_limit_days)
+            st.store_error = None
+            log.warning("database available again")
+        except (SQLAlchemyError, OSError) as exc:
+            log.error("database still unavailable: %s", type(exc).__name__)
+
+
 def store(st: AppState = Depends(state)) -> TicketStore:
+    reopen_store(st)
     if st.store is None:
         raise HTTPException(503, st.store_error or "database unavailable")
     return st.store

@@ -1,18 +1,20 @@
 """Per-client rate limiting (token bucket), as ASGI middleware.
 
-A client is its API key's hash if it sent one, else its address. Health and metrics are exempt so
-that monitoring never locks itself out.
+A client is its API key's name if it sent a key the service knows, else its address: a made-up
+key must not buy a fresh budget, or rotating keys would lift the limit. Health and metrics are
+exempt so that monitoring never locks itself out.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+from service.security import KeyRing
 
 EXEMPT = ("/health", "/metrics", "/static/")
 
@@ -38,17 +40,18 @@ class TokenBuckets:
 
 
 class RateLimitMiddleware(BaseHTTPMiddleware):
-    def __init__(self, app, per_minute: int) -> None:
+    def __init__(self, app, per_minute: int, keys: KeyRing | None = None) -> None:
         super().__init__(app)
         self.buckets = TokenBuckets(per_minute)
+        self.keys = keys
 
     async def dispatch(self, request: Request, call_next):
         if request.url.path.startswith(EXEMPT):
             return await call_next(request)
-        key = request.headers.get("x-api-key")
+        who = self.keys.identify(request.headers.get("x-api-key")) if self.keys else None
         client = (
-            "k:" + hashlib.sha256(key.encode()).hexdigest()[:16]
-            if key
+            f"k:{who.role}:{who.name}"
+            if who
             else "a:" + (request.client.host if request.client else "?")
         )
         wait = self.buckets.take(client)

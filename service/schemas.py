@@ -20,6 +20,8 @@ Status = Literal["受理", "已转介", "机构已受理", "办结", "已回访"
 assert Status.__args__ == STATUSES  # type: ignore[attr-defined]
 
 TEXT_MAX = 2000
+# Free text stored as sent (reasons, notes, comments): no NUL, which PostgreSQL text cannot hold.
+NO_NUL = r"^[^\x00]*$"
 
 
 # Times are stored as naive UTC; on the wire they say so (ISO 8601 with Z).
@@ -89,6 +91,9 @@ class MatchOut(BaseModel):
     catalog_version: str
     encoder: str
     elapsed_ms: float
+    request_id: str | None = Field(
+        None, description="Demand-log id of this match (pass it when creating the ticket)."
+    )
 
 
 class SearchOut(BaseModel):
@@ -153,7 +158,7 @@ class ChoiceIn(BaseModel):
         max_length=64,
         description="the chosen resource: an institution, expert (EX-…) or instrument (EQ-…) id",
     )
-    override_reason: str | None = Field(None, max_length=500)
+    override_reason: str | None = Field(None, max_length=500, pattern=NO_NUL)
 
 
 class TicketIn(BaseModel):
@@ -161,6 +166,9 @@ class TicketIn(BaseModel):
     text: str = Field(..., min_length=1, max_length=TEXT_MAX)
     region: str | None = Field(None, max_length=40)
     choices: list[ChoiceIn] = Field(..., min_length=1, max_length=30)
+    request_id: str | None = Field(
+        None, pattern=r"^[0-9a-f]{32}$", description="The match's request_id (demand log link)."
+    )
 
 
 class StatusIn(BaseModel):
@@ -169,15 +177,15 @@ class StatusIn(BaseModel):
     version: int = Field(
         ..., ge=1, description="The ticket version the clerk saw (optimistic locking)."
     )
-    note: str | None = Field(None, max_length=500)
+    note: str | None = Field(None, max_length=500, pattern=NO_NUL)
 
 
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rating: int = Field(..., ge=1, le=5)
-    institution_used: str | None = Field(None, max_length=64)
-    override_reason: str | None = Field(None, max_length=500)
-    comment: str | None = Field(None, max_length=1000)
+    institution_used: str | None = Field(None, max_length=64, pattern=NO_NUL)
+    override_reason: str | None = Field(None, max_length=500, pattern=NO_NUL)
+    comment: str | None = Field(None, max_length=1000, pattern=NO_NUL)
 
 
 class TicketReferralOut(BaseModel):
@@ -232,6 +240,7 @@ class TicketOut(BaseModel):
     version: int
     index_version: str | None
     catalog_version: str | None
+    request_id: str | None = None  # the demand-log request it came from (issue #8)
     referrals: list[TicketReferralOut]
     events: list[TicketEventOut] = []
     feedback: list[FeedbackOut] = []

@@ -28,7 +28,8 @@ PG_URL = os.environ.get("QIS_TEST_POSTGRES_URL")
 def _reset_postgres(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as c:
-        for t in ("feedback", "ticket_events", "ticket_referrals", "tickets", "alembic_version"):
+        tables = ("feedback", "ticket_events", "ticket_referrals", "tickets", "alembic_version")
+        for t in (*tables, "demand_needs", "demand_requests"):  # + the demand log (0003)
             c.exec_driver_sql(f"DROP TABLE IF EXISTS {t} CASCADE")
     engine.dispose()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +79,8 @@ def _read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
             df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
     except CatalogError:
         raise
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
+    except (ValueError, OSError, pd.errors.ParserError, zipfile.BadZipFile, KeyError) as exc:
+        # KeyError: openpyxl on a zip without the parts of a workbook
         raise CatalogError(f"{path}: cannot read as a table: {exc}") from None
     df.columns = [str(c).strip() for c in df.columns]
     return df.map(lambda v: v.strip() if isinstance(v, str) else v)

@@ -70,6 +70,8 @@ class Ticket(Base):
     index_version: Mapped[str | None] = mapped_column(String(64))
     catalog_version: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The demand-log request that produced the ticket (migration 0003); None for older tickets.
+    request_id: Mapped[str | None] = mapped_column(String(32), index=True)
     referrals: Mapped[list[TicketReferral]] = relationship(
         back_populates="ticket", order_by="TicketReferral.id"
     )
@@ -243,6 +245,7 @@ class TicketStore:
         index_version: str | None = None,
         catalog_version: str | None = None,
         now: datetime | None = None,
+        request_id: str | None = None,
     ) -> Ticket:
         now = now or utcnow()
         categories = sorted({c.category for c in choices} | {n["category"] for n in needs})
@@ -263,6 +266,7 @@ class TicketStore:
                 index_version=index_version,
                 catalog_version=catalog_version,
                 version=1,
+                request_id=request_id,
             )
             s.add(t)
             s.flush()

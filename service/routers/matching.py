@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 
 from qis_match.pipeline import Matcher
 from qis_match.ranking.ranker import Filters
-from service.deps import matcher
+from qis_match.store.demand_log import new_request_id
+from service.deps import AppState, matcher, state
+from service.routers.analytics import channel_of, record_match
 from service.schemas import Category, MatchIn, MatchOut, ResourceOut, SearchOut
 
 router = APIRouter(prefix="/api/v1", tags=["matching"])
@@ -19,9 +21,20 @@ router = APIRouter(prefix="/api/v1", tags=["matching"])
     response_model=MatchOut,
     summary="Understand a request and refer it (needs, bundle, referrals)",
 )
-def match(body: MatchIn, m: Matcher = Depends(matcher)) -> dict:
+def match(
+    body: MatchIn,
+    request: Request,
+    background: BackgroundTasks,
+    m: Matcher = Depends(matcher),
+    st: AppState = Depends(state),
+) -> dict:
     filters = Filters(**body.filters.model_dump()) if body.filters else None
-    return m.match(body.text, region=body.region, top_k=body.top_k, filters=filters).to_dict()
+    res = m.match(body.text, region=body.region, top_k=body.top_k, filters=filters)
+    out = res.to_dict()
+    if st.settings.demand_log:  # recorded after the response is sent (issue #8)
+        out["request_id"] = new_request_id()
+        background.add_task(record_match, st, res, channel_of(request), out["request_id"])
+    return out
 
 
 @router.get(

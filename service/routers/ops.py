@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from service.deps import AppState, state
+from service.deps import AppState, reopen_store, state
 from service.schemas import HealthOut
 
 router = APIRouter(tags=["operations"])
@@ -15,6 +15,7 @@ router = APIRouter(tags=["operations"])
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def health(st: AppState = Depends(state)) -> Response:
     db = "ok"
+    reopen_store(st)
     try:
         if st.store is None:
             raise RuntimeError(st.store_error)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from qis_match.pipeline import Matcher
 from qis_match.store.tickets import STATUSES, Choice, Ticket, TicketStore, utcnow
-from service.deps import matcher, require, store
+from service.deps import AppState, matcher, require, state, store
+from service.routers.analytics import link_request
 from service.schemas import FeedbackIn, StatusIn, TicketIn, TicketListOut, TicketOut
 from service.security import Principal
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 clerk = require("clerk", "admin")
+# Ticket ids are 32-bit integers in every database: a larger one is a 422, not a driver overflow.
+TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 _COLUMNS = [
@@ -55,6 +60,7 @@ def create(
     who: Principal = Depends(clerk),
     m: Matcher = Depends(matcher),
     st: TicketStore = Depends(store),
+    state_of: AppState = Depends(state),
 ) -> dict:
     res = m.match(body.text, region=body.region)
     by_need = {b.need.category: b for b in res.bundle}
@@ -106,7 +112,9 @@ def create(
                 snapshot=snapshot,
             )
         )
+    request_id = link_request(state_of, res, body.request_id, who.name)  # demand log (issue #8)
     t = st.create(
+        request_id=request_id,
         request_text=res.text,
         needs=[n.to_dict() for n in res.needs],
         entities=res.entities,
@@ -128,7 +136,7 @@ def list_tickets(
     status: str | None = Query(None, description=" → ".join(STATUSES)),
     overdue: bool = False,
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
     _: Principal = Depends(clerk),
     st: TicketStore = Depends(store),
 ) -> dict:
@@ -149,7 +157,9 @@ def overdue(_: Principal = Depends(clerk), st: TicketStore = Depends(store)) -> 
 
 
 @router.get("/{ticket_id}", response_model=TicketOut)
-def get(ticket_id: int, _: Principal = Depends(clerk), st: TicketStore = Depends(store)) -> dict:
+def get(
+    ticket_id: TicketId, _: Principal = Depends(clerk), st: TicketStore = Depends(store)
+) -> dict:
     return ticket_out(st.get(ticket_id))
 
 
@@ -157,7 +167,7 @@ def get(ticket_id: int, _: Principal = Depends(clerk), st: TicketStore = Depends
     "/{ticket_id}/status", response_model=TicketOut, summary="Move a ticket to its next status"
 )
 def change_status(
-    ticket_id: int,
+    ticket_id: TicketId,
     body: StatusIn,
     who: Principal = Depends(clerk),
     st: TicketStore = Depends(store),
@@ -179,7 +189,7 @@ def change_status(
     summary="The enterprise's rating and the institution finally used",
 )
 def feedback(
-    ticket_id: int,
+    ticket_id: TicketId,
     body: FeedbackIn,
     who: Principal = Depends(clerk),
     st: TicketStore = Depends(store),
