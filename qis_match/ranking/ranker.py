@@ -61,15 +61,17 @@ class _Column:
 
     def __init__(self, values: pd.Series, order: np.ndarray) -> None:
         cat = pd.Categorical(values)
-        self.values = np.append(np.asarray(cat.categories, dtype=object).astype(str), "")
+        self.values = np.append(np.asarray(cat.categories, dtype=object), "")
         codes = cat.codes.astype(np.int32)
         self.codes = np.where(codes < 0, len(self.values) - 1, codes)[order]  # missing → ""
-        self._code = {v: i for i, v in enumerate(self.values)}
+        self._code: dict[str, int] | None = None  # built on first filter (never for line ids)
 
     def __getitem__(self, i: int) -> str:
         return str(self.values[self.codes[i]])
 
     def isin(self, idx: np.ndarray, wanted: list[str]) -> np.ndarray:
+        if self._code is None:
+            self._code = {str(v): i for i, v in enumerate(self.values)}
         return np.isin(self.codes[idx], [self._code[w] for w in wanted if w in self._code])
 
 

@@ -160,7 +160,8 @@ def _read_lines(path: Path) -> pd.DataFrame:
 
     schema = pq.read_schema(path)
     text_cols = [f.name for f in schema if str(f.type) in ("string", "large_string")]
-    return pq.read_table(path, read_dictionary=text_cols).to_pandas()
+    table = pq.read_table(path, read_dictionary=text_cols)
+    return table.to_pandas(self_destruct=True, split_blocks=True)  # no second copy at load
 
 
 def _write_json(path: Path, data: dict) -> None:
