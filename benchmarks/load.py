@@ -316,7 +316,9 @@ async def clerk(
                 await asyncio.sleep(0.2)
                 continue
             st.add(op_name, (time.perf_counter() - t0) * 1000, r.status_code)
-            if r.status_code == 429:  # over its key's budget: refused, nothing written; wait as told
+            if (
+                r.status_code == 429
+            ):  # over its key's budget: refused, nothing written; wait as told
                 retry = r.headers.get("Retry-After", "1")
                 await asyncio.sleep(min(2.0, float(retry) if retry.isdigit() else 1.0))
                 continue
@@ -536,6 +538,19 @@ async def _phase_restart(args, server: Server, keys, proposals, led, rows) -> di
 
 
 def run(args: argparse.Namespace) -> dict:
+    """The whole benchmark. Its phases use ``asyncio.run``, which is refused in a thread that
+    already runs an event loop (e.g. under Playwright's sync API): then it runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run(args)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_run, args).result()
+
+
+def _run(args: argparse.Namespace) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="qis-load-"))
     db_url = args.database_url or f"sqlite:///{tmp}/load.db"
     keys = [f"clerk-key-{k:02d}-" + os.urandom(12).hex() for k in range(max(1, args.clerks))]

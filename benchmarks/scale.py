@@ -153,7 +153,7 @@ def _exact_index(s, index):
 
     cache = EmbeddingCache(s.cache_path)
     try:
-        vecs, stats = embed_texts(
+        vecs, _ = embed_texts(
             make_encoder(s), index.passages["text"].tolist(), cache, progress=False
         )
     finally:

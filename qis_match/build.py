@@ -13,12 +13,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from qis_match.catalog import Catalog, capability_text, load_catalog
-from qis_match.catalog.passages import (
-    expert_lines,
-    institution_lines,
-    instrument_lines,
-    resources_table,
-)
+from qis_match.catalog.passages import catalog_tables
 from qis_match.encoders import Encoder, make_encoder
 from qis_match.encoders.batch import BatchRunner, embed_texts
 from qis_match.retrieval.bm25 import BM25Index
@@ -73,16 +68,7 @@ def build_index(
     store = IndexStore(settings.index_root)
     build_dir = store.new_build_dir()
     try:
-        taxonomy = load_taxonomy()
-        all_lines = pd.concat(
-            [
-                institution_lines(catalog.lines),
-                expert_lines(catalog.experts, taxonomy),
-                instrument_lines(catalog.instruments),
-            ],
-            ignore_index=True,
-        )
-        resources = resources_table(catalog.institutions, catalog.experts, catalog.instruments)
+        all_lines, resources = catalog_tables(catalog, load_taxonomy())
         passages, line_passage = passages_for(all_lines)
         lines = all_lines.assign(passage_id=line_passage)
         t1 = time.perf_counter()

@@ -25,12 +25,7 @@ import pandas as pd
 
 from qis_match.build import passages_for
 from qis_match.catalog import load_catalog
-from qis_match.catalog.passages import (
-    expert_lines,
-    institution_lines,
-    instrument_lines,
-    resources_table,
-)
+from qis_match.catalog.passages import catalog_tables
 from qis_match.encoders import Encoder, make_encoder
 from qis_match.encoders.batch import embed_texts
 from qis_match.errors import CatalogError
@@ -110,16 +105,7 @@ def _update(
             raise CatalogError(
                 f"update rejected, nothing changed: {len(delta.errors)} error(s): {first}"
             )
-        taxonomy = load_taxonomy()
-        new_lines = pd.concat(
-            [
-                institution_lines(delta.lines),
-                expert_lines(delta.experts, taxonomy),
-                instrument_lines(delta.instruments),
-            ],
-            ignore_index=True,
-        )
-        new_res = resources_table(delta.institutions, delta.experts, delta.instruments)
+        new_lines, new_res = catalog_tables(delta, load_taxonomy())
         delta_version = delta.version
     upserted = new_res["resource_id"].tolist()
     if set(remove) & set(upserted):

@@ -128,7 +128,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.qis = st
-    st.extra["reloader"] = IndexReloader(st, settings.index_check_seconds)
+    st.reloader = IndexReloader(st, settings.index_check_seconds)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Metrics, registry=registry)
     if settings.rate_limit_per_minute > 0:

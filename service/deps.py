@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from qis_match.pipeline import Matcher
 from qis_match.settings import Settings
 from qis_match.store.tickets import TicketStore
+from service.reload import IndexReloader
 from service.security import KeyRing, Principal
 
 log = logging.getLogger("qis_match.service")
@@ -30,6 +31,7 @@ class AppState:
     matcher_error: str | None = None
     store: TicketStore | None = None
     store_error: str | None = None
+    reloader: IndexReloader | None = None  # serves the newest index version (service.reload)
     extra: dict = field(default_factory=dict)
     # A database that was down at start is tried again, at most this often, when a request needs it.
     store_retry_seconds: float = 2.0
@@ -42,9 +44,8 @@ def state(request: Request) -> AppState:
 
 
 def matcher(st: AppState = Depends(state)) -> Matcher:
-    reloader = st.extra.get("reloader")
-    if reloader is not None:
-        reloader.maybe_reload()  # a newer index version (build or update) is picked up
+    if st.reloader is not None:
+        st.reloader.maybe_reload()  # a newer index version (build or update) is picked up
     if st.matcher is None:
         raise HTTPException(503, st.matcher_error or "no index loaded: run `qis-match build`")
     return st.matcher

@@ -64,3 +64,24 @@ def matcher(built_settings: Settings, e5_encoder):
     from qis_match.pipeline import Matcher
 
     return Matcher(built_settings, encoder=e5_encoder)
+
+
+@pytest.fixture()
+def home_with_index(tmp_path, fixture_catalog: Path, e5_encoder, embedding_cache_path) -> Settings:
+    """A home of its own with one published index version over the fixture catalog (a warm copy
+    of the embedding cache, no classifier): for tests that build, update, break or kill."""
+    import shutil
+
+    from qis_match.build import build_index
+
+    cache = tmp_path / "embeddings.sqlite"
+    if embedding_cache_path.exists():
+        shutil.copy(embedding_cache_path, cache)
+    s = Settings(
+        home=tmp_path / "home",
+        catalog_dir=fixture_catalog,
+        needs_model="retrieval",
+        embedding_cache=cache,
+    )
+    build_index(s, encoder=e5_encoder, progress=False)
+    return s

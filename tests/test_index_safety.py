@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,18 +21,11 @@ from qis_match.store.index_store import IndexStore
 
 
 def test_killed_build_leaves_the_previous_version_serving(
-    tmp_path, fixture_catalog, e5_encoder, embedding_cache_path
+    home_with_index, fixture_catalog, e5_encoder
 ):
-    cache = tmp_path / "embeddings.sqlite"
-    if embedding_cache_path.exists():  # a warm copy: the kill then lands in training, not setup
-        shutil.copy(embedding_cache_path, cache)
-    s = Settings(
-        home=tmp_path / "home",
-        catalog_dir=fixture_catalog,
-        needs_model="retrieval",
-        embedding_cache=cache,
-    )
-    first = build_index(s, encoder=e5_encoder, progress=False).path
+    s = home_with_index  # a warm cache copy: the kill then lands in training, not setup
+    cache = s.cache_path
+    first = IndexStore(s.index_root).current_path()
     env = {
         **os.environ,
         "QIS_HOME": str(s.home),

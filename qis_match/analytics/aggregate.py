@@ -11,27 +11,29 @@ import pandas as pd
 
 DS_KEYS = ["category", "sub_service", "province", "city", "industry_code", "industry_name"]
 
+# Demand against supply: the same measures at two levels of detail (with and without industry).
+_DS_MEASURES = """count(DISTINCT request_pk) AS requests,
+               count(*) AS needs,
+               avg(served_same_city::DOUBLE) AS share_same_city,
+               avg(served_same_province::DOUBLE) AS share_same_province,
+               sum(unmet::INTEGER) AS unmet,
+               avg(unmet::DOUBLE) AS unmet_share,
+               median(top_score) AS median_score"""
+_DS_AGG = {
+    "requests": ("request_pk", "nunique"),
+    "needs": ("request_pk", "size"),
+    "share_same_city": ("served_same_city", "mean"),
+    "share_same_province": ("served_same_province", "mean"),
+    "unmet": ("unmet", "sum"),
+    "unmet_share": ("unmet", "mean"),
+    "median_score": ("top_score", "median"),
+}
+
 _SQL = {
-    "demand_supply": f"""
-        SELECT {", ".join(DS_KEYS)},
-               count(DISTINCT request_pk) AS requests,
-               count(*) AS needs,
-               avg(served_same_city::DOUBLE) AS share_same_city,
-               avg(served_same_province::DOUBLE) AS share_same_province,
-               sum(unmet::INTEGER) AS unmet,
-               avg(unmet::DOUBLE) AS unmet_share,
-               median(top_score) AS median_score
-        FROM needs GROUP BY ALL""",
-    "demand_supply_city": """
-        SELECT category, sub_service, province, city,
-               count(DISTINCT request_pk) AS requests,
-               count(*) AS needs,
-               avg(served_same_city::DOUBLE) AS share_same_city,
-               avg(served_same_province::DOUBLE) AS share_same_province,
-               sum(unmet::INTEGER) AS unmet,
-               avg(unmet::DOUBLE) AS unmet_share,
-               median(top_score) AS median_score
-        FROM needs GROUP BY ALL""",
+    "demand_supply": f"SELECT {', '.join(DS_KEYS)}, {_DS_MEASURES} FROM needs GROUP BY ALL",
+    "demand_supply_city": (
+        f"SELECT category, sub_service, province, city, {_DS_MEASURES} FROM needs GROUP BY ALL"
+    ),
     "heat": """
         SELECT category, province, city, count(*) AS needs, sum(unmet::INTEGER) AS unmet
         FROM needs GROUP BY ALL""",
@@ -64,29 +66,12 @@ _ORDER = {
 
 
 def _pandas_demand_supply(needs: pd.DataFrame, _r: pd.DataFrame) -> pd.DataFrame:
-    g = needs.groupby(DS_KEYS, dropna=False)
-    return g.agg(
-        requests=("request_pk", "nunique"),
-        needs=("request_pk", "size"),
-        share_same_city=("served_same_city", "mean"),
-        share_same_province=("served_same_province", "mean"),
-        unmet=("unmet", "sum"),
-        unmet_share=("unmet", "mean"),
-        median_score=("top_score", "median"),
-    ).reset_index()
+    return needs.groupby(DS_KEYS, dropna=False).agg(**_DS_AGG).reset_index()
 
 
 def _pandas_demand_supply_city(needs: pd.DataFrame, _r: pd.DataFrame) -> pd.DataFrame:
-    g = needs.groupby(["category", "sub_service", "province", "city"], dropna=False)
-    return g.agg(
-        requests=("request_pk", "nunique"),
-        needs=("request_pk", "size"),
-        share_same_city=("served_same_city", "mean"),
-        share_same_province=("served_same_province", "mean"),
-        unmet=("unmet", "sum"),
-        unmet_share=("unmet", "mean"),
-        median_score=("top_score", "median"),
-    ).reset_index()
+    keys = ["category", "sub_service", "province", "city"]
+    return needs.groupby(keys, dropna=False).agg(**_DS_AGG).reset_index()
 
 
 def _pandas_heat(needs: pd.DataFrame, _r: pd.DataFrame) -> pd.DataFrame:

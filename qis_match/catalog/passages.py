@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from qis_match.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from qis_match.catalog.loader import Catalog
 
 
 def capability_text(line: Mapping[str, str], taxonomy: Taxonomy) -> str:
@@ -255,3 +259,17 @@ def resources_table(
     out["small_business_discount"] = out["small_business_discount"].fillna(False).astype(bool)
     out["remote"] = out["remote"].fillna(False).astype(bool)
     return out
+
+
+def catalog_tables(catalog: Catalog, taxonomy: Taxonomy) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(lines, resources): institutions' capability lines, experts' topics and shared instruments
+    as lines of one table, and the resources they belong to — what an index is built from."""
+    lines = pd.concat(
+        [
+            institution_lines(catalog.lines),
+            expert_lines(catalog.experts, taxonomy),
+            instrument_lines(catalog.instruments),
+        ],
+        ignore_index=True,
+    )
+    return lines, resources_table(catalog.institutions, catalog.experts, catalog.instruments)

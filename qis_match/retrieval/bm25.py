@@ -72,8 +72,10 @@ class BM25Index:
 
     def _derive(self) -> BM25Index:
         """Weights and idf from counts, over live documents only."""
-        live = sp.diags(self.alive.astype(np.float32))
-        tf = (live @ self.tf).tocoo()
+        if self.alive.all():  # a fresh build or load: no copy to zero retired rows
+            tf = self.tf.tocoo()
+        else:
+            tf = (sp.diags(self.alive.astype(np.float32)) @ self.tf).tocoo()
         n = int(self.alive.sum())
         avgdl = float(self.lengths[self.alive].mean()) if n else 1.0
         dl = self.lengths[tf.row]

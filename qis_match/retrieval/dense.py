@@ -104,9 +104,7 @@ class DenseIndex:
         """Append vectors; their ids continue from the current size (passage ids)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(vectors):
-            self.index.add(vectors)
-            if self.kind.startswith("ivf"):
-                self.index.make_direct_map()
+            self.index.add(vectors)  # an IVF's direct map (id → code) grows with it
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
@@ -174,8 +172,9 @@ class DenseIndex:
             kind = "ivf-fp16" if fp16 else "ivf-sq8"
         else:
             kind = "flat"
-        if kind.startswith("ivf"):
-            faiss.extract_index_ivf(index).make_direct_map()
+        ivf = faiss.extract_index_ivf(index) if kind.startswith("ivf") else None
+        if ivf is not None and ivf.direct_map.type == faiss.DirectMap.NoMap:  # saved without one
+            ivf.make_direct_map()
         return cls(index, kind, ef_search, nprobe)
 
 

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,13 @@ class IndexData:
     passages: pd.DataFrame  # passage_id, text
     dense: DenseIndex
     bm25: BM25Index
-    retired: np.ndarray | None = None  # per passage: no line uses it any more (after updates)
+
+    @cached_property
+    def retired(self) -> np.ndarray | None:
+        """Per passage: no line uses it any more (after updates); None when all are live.
+        Derived once: a loaded version is never changed (an update publishes a new one)."""
+        alive = self.bm25.alive
+        return None if alive.all() else ~alive
 
     @property
     def version(self) -> str:
@@ -148,7 +155,6 @@ class IndexStore:
             passages=pd.read_parquet(path / "passages.parquet"),
             dense=DenseIndex.load(path / "dense.faiss", ef_search, nprobe),
             bm25=bm25,
-            retired=None if bm25.alive.all() else ~bm25.alive,
         )
 
 

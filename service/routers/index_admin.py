@@ -83,7 +83,7 @@ async def update(
             raise HTTPException(422, str(exc).replace(str(d) + "/", "")) from None
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-    await run_in_threadpool(st.extra["reloader"].reload_now)
+    await run_in_threadpool(st.reloader.reload_now)
     return {
         "index_version": report.path.name,
         "upserted": report.upserted,

@@ -15,7 +15,6 @@ from qis_match.build import build_index
 from qis_match.catalog import load_catalog
 from qis_match.errors import CatalogError
 from qis_match.pipeline import Matcher
-from qis_match.settings import Settings
 from qis_match.store.index_store import IndexStore
 
 from .reliability_support import auth
@@ -94,21 +93,6 @@ def test_odd_but_valid_encodings_are_read(client, fixture_catalog):
     r = client.post("/api/v1/catalog/validate", files=files, headers=CLERK)
     assert r.status_code == 200 and r.json()["issues"] == []
     assert r.json()["valid_lines"] == len(load_catalog(fixture_catalog).lines)
-
-
-@pytest.fixture()
-def home_with_index(tmp_path, fixture_catalog, e5_encoder, embedding_cache_path):
-    cache = tmp_path / "embeddings.sqlite"
-    if embedding_cache_path.exists():
-        shutil.copy(embedding_cache_path, cache)
-    s = Settings(
-        home=tmp_path / "home",
-        catalog_dir=fixture_catalog,
-        needs_model="retrieval",
-        embedding_cache=cache,
-    )
-    build_index(s, encoder=e5_encoder, progress=False)
-    return s
 
 
 def test_a_build_imports_exactly_the_valid_rows(

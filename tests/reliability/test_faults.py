@@ -27,7 +27,6 @@ from fastapi.testclient import TestClient
 
 from qis_match.build import build_index
 from qis_match.pipeline import Matcher
-from qis_match.settings import Settings
 from qis_match.store.index_store import IndexStore
 from qis_match.store.tickets import TicketStore
 from service.app import create_app
@@ -228,25 +227,9 @@ def _snapshot(root: Path) -> dict[str, int]:
     }
 
 
-@pytest.fixture()
-def first_build(tmp_path, fixture_catalog, e5_encoder, embedding_cache_path):
-    """An index home with one published version (warm embedding cache, no classifier)."""
-    cache = tmp_path / "embeddings.sqlite"
-    if embedding_cache_path.exists():
-        shutil.copy(embedding_cache_path, cache)
-    s = Settings(
-        home=tmp_path / "home",
-        catalog_dir=fixture_catalog,
-        needs_model="retrieval",
-        embedding_cache=cache,
-    )
-    build_index(s, encoder=e5_encoder, progress=False)
-    return s
-
-
-def test_disk_full_during_build_simulated(first_build, e5_encoder, monkeypatch):
+def test_disk_full_during_build_simulated(home_with_index, e5_encoder, monkeypatch):
     """The second parquet file of a build hits ENOSPC after writing part of itself."""
-    s = first_build
+    s = home_with_index
     root = s.index_root
     before = _snapshot(root)
     current = IndexStore(root).current_version()
@@ -310,13 +293,13 @@ def _unshare() -> list[str] | None:
     return cmd if probe.returncode == 0 else None
 
 
-def test_disk_full_during_build_on_a_real_tiny_filesystem(first_build, tmp_path):
+def test_disk_full_during_build_on_a_real_tiny_filesystem(home_with_index, tmp_path):
     """The index directory is a tmpfs (in a private mount namespace) with room for the current
     version and a little more: `qis-match build` runs out of space for real."""
     cmd = _unshare()
     if cmd is None:
         pytest.skip("cannot mount a tmpfs here (no unshare or no user namespaces)")
-    s = first_build
+    s = home_with_index
     home = s.home
     staged = home / "staged"
     shutil.copytree(s.index_root, staged, symlinks=True)

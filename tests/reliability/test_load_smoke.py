@@ -5,8 +5,6 @@ then the database check. The full run (50 clients, 20 clerks, 60 s) is
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from benchmarks.load import parser, run
 
 
@@ -16,10 +14,7 @@ def test_load_restart_and_database_check(built_settings):
         + ["--rate-limit", "60"]
         + ["--home", str(built_settings.home)]
     )
-    # In a thread of its own: Playwright's sync API (the e2e tests, earlier in the session) keeps
-    # an event loop running in the main thread, where asyncio.run() is refused.
-    with ThreadPoolExecutor(1) as pool:
-        r = pool.submit(run, args).result()
+    r = run(args)
     load = r["load"]
     assert load["error_count"] == 0, load["errors"]
     assert (
