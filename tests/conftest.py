@@ -3,6 +3,7 @@ it with the real embedded encoder (a few seconds, once per session)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,14 @@ def fixture_catalog() -> Path:
 def tmp_settings(tmp_path: Path, fixture_catalog: Path) -> Settings:
     """For tests of building and storing: the retrieval baseline needs no trained classifier."""
     return Settings(home=tmp_path / "home", catalog_dir=fixture_catalog, needs_model="retrieval")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """QIS_TEST_POSTGRES_URL, or an embedded PostgreSQL started for this session (pgserver)."""
+    from embedded_postgres import postgres_url as url
+
+    return url()
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +94,40 @@ def home_with_index(tmp_path, fixture_catalog: Path, e5_encoder, embedding_cache
     )
     build_index(s, encoder=e5_encoder, progress=False)
     return s
+
+
+# --- what did not run, said loudly ------------------------------------------------------------
+
+_CHROMIUM = Path("/usr/bin/chromium")
+_IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """One loud line when the page tests could not run for want of Chromium, naming the install
+    command and how many tests that skipped."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not _CHROMIUM.exists():
+        e2e = sum(1 for r in skipped if "/e2e/" in str(getattr(r, "nodeid", "")))
+        if e2e:
+            terminalreporter.write_line(
+                f"!!! {e2e} page tests SKIPPED: Debian's Chromium is missing at {_CHROMIUM}. "
+                "Install it with: sudo apt-get install -y chromium fonts-wqy-microhei !!!",
+                red=True,
+                bold=True,
+            )
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """In CI (CI=true) a skipped test is a failure: every test must run there."""
+    if not _IN_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and session.exitstatus == 0:
+        if reporter:
+            reporter.write_line(
+                f"CI: {len(skipped)} test(s) were skipped; every test must run in CI.",
+                red=True,
+                bold=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

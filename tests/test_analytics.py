@@ -290,17 +290,12 @@ def test_charts_without_a_cjk_font(frames, tmp_path, monkeypatch):
 
 
 @pytest.mark.postgres
-def test_handmade_log_on_postgres():
+def test_handmade_log_on_postgres(postgres_url):
     """The same log and answers on PostgreSQL (QIS_TEST_POSTGRES_URL)."""
-    import os
 
     import sqlalchemy as sa
 
-    url = os.environ.get("QIS_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("QIS_TEST_POSTGRES_URL is not set in CI")
-        pytest.skip("no PostgreSQL server (set QIS_TEST_POSTGRES_URL)")
+    url = postgres_url
     engine = sa.create_engine(url)
     with engine.begin() as c:
         for t in (

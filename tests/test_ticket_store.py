@@ -4,7 +4,6 @@ overwrite each other."""
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import timedelta
 
@@ -22,8 +21,6 @@ from qis_match.store.tickets import (
     utcnow,
 )
 
-PG_URL = os.environ.get("QIS_TEST_POSTGRES_URL")
-
 
 def _reset_postgres(url: str) -> None:
     engine = sa.create_engine(url)
@@ -38,12 +35,9 @@ def _reset_postgres(url: str) -> None:
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/tickets.db"
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("QIS_TEST_POSTGRES_URL is not set in CI (.ci/run starts PostgreSQL)")
-        pytest.skip("no PostgreSQL server (set QIS_TEST_POSTGRES_URL)")
-    _reset_postgres(PG_URL)
-    return PG_URL
+    url = request.getfixturevalue("postgres_url")
+    _reset_postgres(url)
+    return url
 
 
 def _new(store: TicketStore, **kw):

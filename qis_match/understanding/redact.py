@@ -63,28 +63,56 @@ class PersonalData:
     end: int
 
 
-def find_personal_data(text: str) -> list[PersonalData]:
-    """Non-overlapping spans of personal data, earliest first."""
+def _spans_once(text: str) -> list[PersonalData]:
+    """One pass of the patterns: non-overlapping spans, earliest first. A person name found
+    once is personal data wherever else it occurs in the text ("王经理…王经理"), even where its
+    context alone would not have marked it."""
     spans: list[PersonalData] = []
     taken = [False] * (len(text) + 1)
+
+    def take(kind: str, s: int, e: int) -> None:
+        while s < e and text[s].isspace():
+            s += 1
+        if s >= e or any(taken[s:e]):
+            return
+        taken[s:e] = [True] * (e - s)
+        spans.append(PersonalData(kind, s, e))
+
     for kind, pat in _PATTERNS:
         for m in pat.finditer(text):
-            s, e = m.start(), m.end()
-            while s < e and text[s].isspace():
-                s += 1
-            if s >= e or any(taken[s:e]):
-                continue
-            taken[s:e] = [True] * (e - s)
-            spans.append(PersonalData(kind, s, e))
+            take(kind, m.start(), m.end())
+    names = {text[p.start : p.end] for p in spans if p.kind == "person"}
+    for name in sorted(names, key=len, reverse=True):
+        for m in re.finditer(re.escape(name), text):
+            take("person", m.start(), m.end())
     return sorted(spans, key=lambda p: p.start)
 
 
-def redact(text: str) -> str:
-    """The text with every personal datum replaced by a placeholder such as [电话]."""
+def _replace(text: str, spans: list[PersonalData]) -> str:
     out, pos = [], 0
-    for p in find_personal_data(text):
+    for p in spans:
         out.append(text[pos : p.start])
         out.append(PLACEHOLDER[p.kind])
         pos = p.end
     out.append(text[pos:])
     return "".join(out)
+
+
+def find_personal_data(text: str) -> list[PersonalData]:
+    """Non-overlapping spans of personal data in ``text``, earliest first (the first pass)."""
+    return _spans_once(text)
+
+
+def redact(text: str) -> str:
+    """The text with every personal datum replaced by a placeholder such as [电话]; a fixed
+    point: redacting the result again changes nothing."""
+    # A placeholder changes the context of what is next to it (a name after "[联系人]" no longer
+    # follows a Chinese character), so redaction repeats until nothing more is found. No pattern
+    # matches a placeholder's characters, so every pass removes at least one original character
+    # and the loop ends; in practice after one or two passes.
+    for _ in range(len(text) + 1):
+        spans = _spans_once(text)
+        if not spans:
+            break
+        text = _replace(text, spans)
+    return text

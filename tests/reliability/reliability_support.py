@@ -21,16 +21,23 @@ KEY_SPEC = ",".join(f"{role}:{role}-rel:{key}" for role, key in KEYS.items())
 # Small example budgets keep tests/reliability/ under a minute on 2 cores; QIS_FUZZ_SCALE=30
 # (for example) multiplies them for a deeper run before a release.
 SCALE = float(os.environ.get("QIS_FUZZ_SCALE", "1"))
+# In CI (CI=true) hypothesis is derandomised: the same examples every run, so a red run replays
+# exactly. Locally each run explores new examples; a failure prints its reproduction blob, and
+# every failure found becomes a permanent @example in the test.
+DERANDOMIZE = os.environ.get("CI", "").lower() in {"1", "true", "yes"} or bool(
+    os.environ.get("QIS_HYPOTHESIS_DERANDOMIZE")
+)
 
 
 def budget(n: int) -> settings:
     """Hypothesis settings with ``n`` examples (times QIS_FUZZ_SCALE), no deadline, no example
-    database written into the checkout."""
+    database written into the checkout, derandomised in CI."""
     return settings(
         max_examples=max(1, int(n * SCALE)),
         deadline=None,
         database=None,
         print_blob=True,
+        derandomize=DERANDOMIZE,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
 

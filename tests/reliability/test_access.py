@@ -28,6 +28,9 @@ PUBLIC = {
     ("GET", "/health"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/index"),  # the index version being served (issue #6), like /health
+    ("GET", "/docs"),  # the API's documentation, served offline (service/docs.py)
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
 }
 
 

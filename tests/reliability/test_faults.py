@@ -175,13 +175,9 @@ class TcpProxy:
 
 
 @pytest.fixture()
-def postgres_via_proxy():
+def postgres_via_proxy(postgres_url):
     """(URL through a cuttable proxy, the proxy), in a schema of its own, dropped afterwards."""
-    url = os.environ.get("QIS_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("QIS_TEST_POSTGRES_URL is not set in CI (.ci/run starts PostgreSQL)")
-        pytest.skip("no PostgreSQL server (set QIS_TEST_POSTGRES_URL)")
+    url = postgres_url
     u = sa.engine.make_url(url)
     schema = "rel_" + uuid.uuid4().hex[:8]
     admin = sa.create_engine(url)
