@@ -63,10 +63,10 @@ class PersonalData:
     end: int
 
 
-def _spans_once(text: str) -> list[PersonalData]:
-    """One pass of the patterns: non-overlapping spans, earliest first. A person name found
-    once is personal data wherever else it occurs in the text ("王经理…王经理"), even where its
-    context alone would not have marked it."""
+def find_personal_data(text: str) -> list[PersonalData]:
+    """Non-overlapping spans of personal data, earliest first (one pass of the patterns). A
+    person name found once is personal data wherever else it occurs in the text ("王经理…王经理"),
+    even where its context alone would not have marked it."""
     spans: list[PersonalData] = []
     taken = [False] * (len(text) + 1)
 
@@ -98,11 +98,6 @@ def _replace(text: str, spans: list[PersonalData]) -> str:
     return "".join(out)
 
 
-def find_personal_data(text: str) -> list[PersonalData]:
-    """Non-overlapping spans of personal data in ``text``, earliest first (the first pass)."""
-    return _spans_once(text)
-
-
 def redact(text: str) -> str:
     """The text with every personal datum replaced by a placeholder such as [电话]; a fixed
     point: redacting the result again changes nothing."""
@@ -111,7 +106,7 @@ def redact(text: str) -> str:
     # matches a placeholder's characters, so every pass removes at least one original character
     # and the loop ends; in practice after one or two passes.
     for _ in range(len(text) + 1):
-        spans = _spans_once(text)
+        spans = find_personal_data(text)
         if not spans:
             break
         text = _replace(text, spans)
