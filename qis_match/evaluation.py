@@ -12,6 +12,11 @@ a request that is not a QI need. Metrics:
   at least one referral;
 - calibration (when the classifier reports probabilities): Brier score and expected calibration
   error over all (request, category) pairs.
+
+Optional columns (the frozen ``test.tsv`` has them): ``route`` (the channel of a non-QI request, or
+of a mixed request's non-QI part), ``not_wanted`` (categories named but done or declined) and
+``slice``. With them: exact need set (the wanted categories, no more and no fewer), route accuracy
+of the rejected non-QI rows, the no-referral rate for done/declined needs, and top-1 per slice.
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ class LabelledRequest:
     region: str
     text: str
     resource_types: list[str] = field(default_factory=list)  # aligned with categories
+    route: str = ""
+    not_wanted: list[str] = field(default_factory=list)
+    slice: str = ""
 
 
 def read_labelled(path: Path) -> list[LabelledRequest]:
@@ -64,6 +72,10 @@ def read_labelled(path: Path) -> list[LabelledRequest]:
                 raise InputError(
                     f"{path}: line {lineno}: resource_types must align with categories"
                 )
+            not_wanted = [c for c in (row.get("not_wanted") or "").split("|") if c.strip()]
+            bad = [c for c in not_wanted if c not in CATEGORY_CODES]
+            if bad:
+                raise InputError(f"{path}: line {lineno}: column not_wanted: unknown {bad}")
             out.append(
                 LabelledRequest(
                     row["id"],
@@ -71,6 +83,9 @@ def read_labelled(path: Path) -> list[LabelledRequest]:
                     row["region"].strip(),
                     row["text"],
                     types or ["institution"] * len(cats),
+                    (row.get("route") or "").strip(),
+                    not_wanted,
+                    (row.get("slice") or "").strip(),
                 )
             )
     return out
@@ -87,6 +102,8 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
     type_hits: dict[str, list[int]] = {t: [] for t in RESOURCE_TYPES}
     type_prec: dict[str, list[float]] = {t: [] for t in RESOURCE_TYPES}
     failures = []
+    exact, route_hits, mixed_routes, not_wanted_clean = [], [], [], []
+    by_slice: dict[str, list[int]] = {}
     matcher.match("压力表检定")  # warm-up: first-call costs are not per-request latency
     for r in rows:
         t0 = time.perf_counter()
@@ -124,14 +141,36 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
         tp += len(gold & set(pred))
         fp += len(set(pred) - gold)
         fn += len(gold - set(pred))
+        exact.append(int(gold == set(pred)))
+        route = (res.route or {}).get("code", "")
+        if r.not_wanted:
+            # No referral for a need the text says is done or declined.
+            served = {b.need.category for b in res.bundle if b.referrals}
+            not_wanted_clean.append(int(not (served & (set(r.not_wanted) - gold))))
+        if gold and r.route:
+            mixed_routes.append(int(route == r.route))
         if not gold:
             rejected_none.append(int(not pred))
+            by_slice.setdefault(r.slice or "-", []).append(int(not pred))
+            if not pred and r.route:
+                route_hits.append(int(route == r.route))
+                if route != r.route:
+                    failures.append(
+                        {
+                            "id": r.id,
+                            "gold": r.route,
+                            "pred": route,
+                            "text": r.text,
+                            "kind": "route",
+                        }
+                    )
             if pred:
                 failures.append({"id": r.id, "gold": "none", "pred": pred, "text": r.text})
             continue
         rejected_qi.append(int(not pred))
         hit = int(bool(pred) and pred[0] in gold)
         top1.append(hit)
+        by_slice.setdefault(r.slice or "-", []).append(hit)
         per_cat[r.categories[0]].append(hit)
         refs = res.referrals[:k]
         p_at_k.append(sum(ref.category in gold for ref in refs) / k)
@@ -176,7 +215,31 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
             "p95": float(np.percentile(lat_arr, 95)),
             "mean": float(lat_arr.mean()),
         },
+        "exact_need_set": float(np.mean(exact)) if exact else 0.0,
+        "route_accuracy": float(np.mean(route_hits)) if route_hits else None,
+        "routed_non_qi": len(route_hits),
+        "mixed_route_accuracy": float(np.mean(mixed_routes)) if mixed_routes else None,
+        "not_wanted_rows": len(not_wanted_clean),
+        "not_wanted_unreferred": float(np.mean(not_wanted_clean)) if not_wanted_clean else None,
+        # Per slice: top-1 of its QI rows and rejection of its non-QI rows, pooled.
+        "correct_by_slice": {k: round(float(np.mean(v)), 3) for k, v in sorted(by_slice.items())},
         "failures": failures,
+    }
+
+
+def acceptance_rate(matcher: Matcher, texts: list[str]) -> dict:
+    """How often real text that is not a QI need (held-out reviews, other public sentences) is
+    accepted as one; the accepted texts are returned for reading."""
+    accepted = []
+    for t in texts:
+        res = matcher.match(t)
+        if res.needs:
+            accepted.append({"text": t, "pred": [n.category for n in res.needs]})
+    return {
+        "texts": len(texts),
+        "accepted": len(accepted),
+        "rate": len(accepted) / len(texts) if texts else 0.0,
+        "examples": accepted[:20],
     }
 
 
@@ -200,6 +263,7 @@ def format_report(m: dict) -> str:
         f"locality city/prov  {m['locality_same_city']:.3f} / {m['locality_same_province']:.3f}",
         f"non-QI rejected     {m['non_qi_rejected']:.3f}",
         f"QI wrongly rejected {m['qi_wrongly_rejected']:.3f}",
+        f"exact need set      {m['exact_need_set']:.3f}",
         f"bundle coverage     {m['bundle_coverage']:.3f} ({m['multi_need_requests']} multi-need requests)",
         f"needs_review        {m['needs_review_rate']:.3f}",
         f"latency ms p50/p95  {m['latency_ms']['p50']:.1f} / {m['latency_ms']['p95']:.1f}",
@@ -213,6 +277,22 @@ def format_report(m: dict) -> str:
     ]
     if types:
         lines.insert(-1, "type acc/P@5        " + ", ".join(types))
+    if m.get("route_accuracy") is not None:
+        lines.insert(
+            -1,
+            f"route accuracy      {m['route_accuracy']:.3f} ({m['routed_non_qi']} rejected non-QI rows)",
+        )
+    if m.get("not_wanted_unreferred") is not None:
+        lines.insert(
+            -1,
+            f"not-wanted unreferred {m['not_wanted_unreferred']:.3f} ({m['not_wanted_rows']} rows)",
+        )
+    if len(m.get("correct_by_slice", {})) > 1:
+        lines.insert(
+            -1,
+            "correct by slice    "
+            + ", ".join(f"{k} {v:.2f}" for k, v in m["correct_by_slice"].items()),
+        )
     if m.get("calibration"):
         c = m["calibration"]
         lines.insert(

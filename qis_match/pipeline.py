@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -32,9 +32,19 @@ from qis_match.understanding.decompose import NeedUnderstanding
 from qis_match.understanding.entities import extract_entities
 from qis_match.understanding.needs import Need, NeedDetector
 from qis_match.understanding.query import parse_query
+from qis_match.understanding.routing import Route, Router
 
 log = logging.getLogger(__name__)
 MULTI_NEED_BONUS = 0.25
+
+
+@dataclass
+class _Understood:
+    needs: list[Need]
+    signals: dict
+    qvec: np.ndarray | None
+    not_wanted: list[Need]
+    route: Route | None
 
 
 class Matcher:
@@ -75,6 +85,7 @@ class Matcher:
         ).codes.astype(np.int64)
         self.passage_type = first_line["resource_type"].astype(object).fillna("").to_numpy()
         self.needs = self._need_component()
+        self.router = Router()
         self.ranker = ResourceRanker(self.index.resources, self.index.lines, self.settings)
         self._passage_text = self.index.passages["text"]
         self._terms_cache: dict[int, frozenset[str]] = {}
@@ -84,7 +95,18 @@ class Matcher:
         clf = NeedClassifier.load(self.index.path) if s.needs_model == "classifier" else None
         if clf is not None:
             clf._tokenizer = self.tokenizer
-            return NeedUnderstanding(clf, self.taxonomy, s.need_threshold, s.clause_threshold)
+            return NeedUnderstanding(
+                clf,
+                self.taxonomy,
+                s.need_threshold,
+                s.clause_threshold,
+                gate_threshold=s.gate_threshold,
+                gate_signal_floor=s.gate_signal_floor,
+                route_gate_threshold=s.route_gate_threshold,
+                status_clause_threshold=s.status_clause_threshold,
+                rest_clause_max=s.rest_clause_max,
+                order_tie=s.order_tie,
+            )
         if s.needs_model == "classifier":
             log.warning(
                 "index %s has no need classifier (no training data at build): using the baseline",
@@ -113,12 +135,8 @@ class Matcher:
             **query.entities(),
             **extract_entities(query.text, today, codes=query.codes).to_dict(),
         }
-        qvec = self.encoder.encode_queries([query.text])[0] if self.encoder is not None else None
-        cands = self.retriever.retrieve(qvec, query.terms)
-        needs, signals = self.needs.detect(query.text, qvec, cands)
-        signals.setdefault(
-            "best_cosine", round(float(cands.dense_cos.max()), 4) if len(cands) else 0.0
-        )
+        understood = self._understand(query)
+        needs, signals, qvec = understood.needs, understood.signals, understood.qvec
         reasons: list[str] = []
         if query.region_alternatives:
             reasons.append(
@@ -140,6 +158,8 @@ class Matcher:
         result = MatchResult(
             text=query.text,
             needs=needs,
+            needs_not_wanted=understood.not_wanted,
+            route=understood.route.to_dict() if understood.route else None,
             referrals=referrals,
             entities=entities,
             signals=signals,
@@ -156,6 +176,28 @@ class Matcher:
             "match %.1f ms: %s → %s", result.elapsed_ms, query.text, [n.category for n in needs]
         )
         return result
+
+    def _understand(self, query) -> _Understood:
+        """Read the request (typos corrected), embed and retrieve on that reading, and find its
+        needs; the retrieval baseline has no status or route model, so it routes by pattern."""
+        reading = (
+            self.needs.read(query.text) if isinstance(self.needs, NeedUnderstanding) else query.text
+        )
+        qvec = self.encoder.encode_queries([reading])[0] if self.encoder is not None else None
+        terms = query.terms if reading == query.text else self.tokenizer.terms(reading)
+        cands = self.retriever.retrieve(qvec, terms)
+        if isinstance(self.needs, NeedUnderstanding):
+            u = self.needs.understand(query.text, qvec, cands)
+            signals = u.signals
+            out = _Understood(u.needs, signals, qvec, u.not_wanted, u.route)
+        else:
+            needs, signals = self.needs.detect(query.text, qvec, cands)
+            route = None if needs else self.router.route(query.text)
+            out = _Understood(needs, signals, qvec, [], route)
+        signals.setdefault(
+            "best_cosine", round(float(cands.dense_cos.max()), 4) if len(cands) else 0.0
+        )
+        return out
 
     def _serve_need(
         self,

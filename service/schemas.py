@@ -71,10 +71,23 @@ class NeedOut(BaseModel):
     end: int | None = None
     source: str
     resource_type: str = "institution"
+    status: str = Field("wanted", description="wanted | done | declined")
+    status_cue: str = ""
 
 
 class BundleItemOut(NeedOut):
     referrals: list[ReferralOut]
+
+
+class RouteOut(BaseModel):
+    code: str
+    name: str
+    where: str
+    hotline: str | None
+    reason: str
+    text: str
+    evidence: str
+    score: float
 
 
 class MatchOut(BaseModel):
@@ -93,6 +106,15 @@ class MatchOut(BaseModel):
     elapsed_ms: float
     request_id: str | None = Field(
         None, description="Demand-log id of this match (pass it when creating the ticket)."
+    )
+    needs_not_wanted: list[NeedOut] = Field(
+        default_factory=list,
+        description="Services the text names but does not want (done or declined): never referred.",
+    )
+    route: RouteOut | None = Field(
+        None,
+        description="首问负责: the competent channel of an abstained request, or of the non-QI "
+        "part of a served one.",
     )
 
 

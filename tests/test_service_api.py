@@ -61,6 +61,19 @@ def test_match(client):
     assert len(d["referrals"]) <= 3 and d["entities"]["city"] == "长沙市"
 
 
+def test_match_returns_status_and_route(client):
+    r = client.post("/api/v1/match", json={"text": "个体户的营业执照地址要变更"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["needs"] == [] and body["route"]["code"] == "registration"
+    assert body["route"]["hotline"] == "12345" and body["route"]["reason"]
+    r = client.post("/api/v1/match", json={"text": "只做产品检测，暂不考虑做认证"}).json()
+    assert [n["category"] for n in r["needs"]] == ["testing"]
+    assert [(n["category"], n["status"]) for n in r["needs_not_wanted"]] == [
+        ("certification", "declined")
+    ]
+
+
 def test_match_with_filters(client):
     r = client.post(
         "/api/v1/match", json={"text": "电热水壶泄漏电流检测", "filters": {"province": "湖北省"}}

@@ -92,6 +92,10 @@ class MatchResult:
     catalog_version: str = ""
     encoder: str = ""
     elapsed_ms: float = 0.0
+    # Needs the text names but does not want (already done, or declined): shown, never referred.
+    needs_not_wanted: list[Need] = field(default_factory=list)
+    # 首问负责: where the request (abstained) or its non-QI part (served) belongs.
+    route: dict | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -108,4 +112,6 @@ class MatchResult:
             "catalog_version": self.catalog_version,
             "encoder": self.encoder,
             "elapsed_ms": round(self.elapsed_ms, 1),
+            "needs_not_wanted": [n.to_dict() for n in self.needs_not_wanted],
+            "route": self.route,
         }

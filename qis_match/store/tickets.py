@@ -248,7 +248,8 @@ class TicketStore:
         request_id: str | None = None,
     ) -> Ticket:
         now = now or utcnow()
-        categories = sorted({c.category for c in choices} | {n["category"] for n in needs})
+        wanted = [n for n in needs if n.get("status", "wanted") == "wanted"]
+        categories = sorted({c.category for c in choices} | {n["category"] for n in wanted})
         with self.sessions.begin() as s:
             t = Ticket(
                 created_at=now,

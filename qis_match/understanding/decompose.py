@@ -1,23 +1,46 @@
-"""Need understanding: split a request into its needs, each with category, sub-service and span.
+"""Need understanding: split a request into its needs, each with category, sub-service, span and
+status, or say that it is not a QI need and where it belongs.
 
-The whole request is classified (calibrated probabilities, text + vector); so is each clause
-(text only), which finds a need that a long request dilutes; strong signals settle what they
-cover. A category is a need when the request's probability clears ``threshold``, a clause's
-clears ``clause_threshold``, or a signal fires. Nothing clears → no QI need, with the reason.
+Steps, each a small module:
+1. read: typos corrected (lexicon.py, same length, so offsets hold);
+2. gate: a calibrated P(QI need at all) (classifier.py) keeps real non-QI text out, even when one
+   category's words appear in it; a strong signal in a wanted clause overrides a weak "no";
+3. categories: the whole request is classified (text + vector), and so is each clause (text only),
+   which finds a need that a long request dilutes; strong signals settle what they cover;
+4. status: each need takes the polarity of the micro-clauses that carry it (status.py), so
+   "不需要CE证书" keeps CE visible but unreferred;
+5. order: the main need first, the rest as the text gives them;
+6. route (首问负责): an abstained request gets its competent channel, and a served request's
+   non-QI part gets one too (routing.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from qis_match.retrieval.hybrid import Candidates
 from qis_match.taxonomy import CATEGORY_CODES, Taxonomy
 from qis_match.understanding.classifier import NeedClassifier
+from qis_match.understanding.lexicon import Lexicon, load_lexicon
 from qis_match.understanding.needs import Need
+from qis_match.understanding.routing import FALLBACK, Route, Router
 from qis_match.understanding.segment import Span, split_clauses
-from qis_match.understanding.signals import find_signals, resource_signals
+from qis_match.understanding.signals import SignalHit, find_signals, resource_signals
+from qis_match.understanding.status import WANTED, Clause, micro_clauses, status_of
+
+
+@dataclass
+class Understanding:
+    """What the request asks for (wanted needs, main first), what it mentions but does not want,
+    and where it (or its non-QI part) belongs."""
+
+    needs: list[Need]
+    signals: dict
+    not_wanted: list[Need] = field(default_factory=list)
+    route: Route | None = None
+    reading: str = ""  # the text as understood (typos corrected)
 
 
 @dataclass
@@ -27,21 +50,48 @@ class NeedUnderstanding:
     threshold: float = 0.5
     clause_threshold: float = 0.7
     uncertain_below: float = 0.65
+    gate_threshold: float = 0.5
+    gate_signal_floor: float = 0.15
+    route_gate_threshold: float = 0.9
+    status_clause_threshold: float = 0.5
+    rest_clause_max: float = 0.3
+    order_tie: float = 0.05
+    lexicon: Lexicon | None = None
+    router: Router | None = None
+
+    def __post_init__(self) -> None:
+        self.lexicon = self.lexicon if self.lexicon is not None else load_lexicon()
+        self.router = self.router or Router()
+
+    def read(self, text: str) -> str:
+        """The text as understanding reads it: known typos corrected, same length."""
+        return self.lexicon.correct(text)
 
     def detect(
         self, text: str, qvec: np.ndarray | None, cands: Candidates | None = None
     ) -> tuple[list[Need], dict]:
+        """Wanted needs and signals (the shape of the retrieval baseline's ``detect``)."""
+        u = self.understand(text, qvec, cands)
+        return u.needs, u.signals
+
+    def understand(
+        self, text: str, qvec: np.ndarray | None, cands: Candidates | None = None
+    ) -> Understanding:
+        """``text`` is the redacted request; ``qvec`` its query vector (of ``self.read(text)``)."""
+        reading = self.read(text)
         vec = (
             np.zeros((1, self.classifier.vector_dim), dtype=np.float32)
             if qvec is None
             else np.atleast_2d(qvec)
         )
-        clauses = split_clauses(text)
-        # Text features once for the request and its clauses: every need's span is one of them.
-        texts = list(dict.fromkeys([text, *(c.text for c in clauses)]))
+        clauses = split_clauses(reading)
+        micro = micro_clauses(reading) or [Clause(reading, 0, len(reading), WANTED)]
+        # Text features once for the request, its clauses and micro-clauses.
+        texts = list(dict.fromkeys([reading, *(c.text for c in clauses), *(m.text for m in micro)]))
         X = self.classifier.features(texts)
         row = {t: X[i] for i, t in enumerate(texts)}
-        p_full = self.classifier.predict_proba([text], vec, X=row[text])[0]
+        p_full = self.classifier.predict_proba([reading], vec, X=row[reading])[0]
+        p_qi = float(self.classifier.qi_proba([reading], vec, X=row[reading])[0])
         p_clause = (
             self.classifier.predict_clause_proba(
                 [c.text for c in clauses], X=X[[texts.index(c.text) for c in clauses]]
@@ -49,7 +99,35 @@ class NeedUnderstanding:
             if len(clauses) > 1
             else p_full[None, :]
         )
-        hits = find_signals(text)
+        p_micro = self.classifier.predict_clause_proba(
+            [m.text for m in micro], X=X[[texts.index(m.text) for m in micro]]
+        )
+        hits = find_signals(reading)
+        signals: dict = {
+            "probabilities": {
+                c: round(float(p), 4) for c, p in zip(CATEGORY_CODES, p_full, strict=True)
+            },
+            "qi_probability": round(p_qi, 4),
+            "strong_signals": [h.rule for h in hits],
+            "clauses": [c.text for c in clauses],
+            "micro_clauses": [{"text": m.text, "status": m.status, "cue": m.cue} for m in micro],
+        }
+        if reading != text:
+            signals["reading"] = reading
+        wanted_hits = [h for h in hits if _clause_at(micro, h.start).status == WANTED]
+        # A request naming another channel's matter must be clearly QI to be served.
+        elsewhere = sorted(
+            c
+            for c in self.router.pattern_hits(reading)
+            if c != FALLBACK and self.router.channels[c].raises_gate
+        )
+        needed = self.route_gate_threshold if elsewhere else self.gate_threshold
+        settled = self.router.decisive_route(reading)
+        gated = (settled is not None or p_qi < needed) and not (
+            wanted_hits and p_qi >= self.gate_signal_floor
+        )
+        if elsewhere:
+            signals["other_channels"] = elsewhere
         floor = np.zeros(len(CATEGORY_CODES))
         for h in hits:
             i = CATEGORY_CODES.index(h.category)
@@ -57,54 +135,132 @@ class NeedUnderstanding:
         score = np.maximum(p_full, floor)
         clause_max = p_clause.max(axis=0)
         present = (score >= self.threshold) | (clause_max >= self.clause_threshold)
-        signals: dict = {
-            "probabilities": {
-                c: round(float(p), 4) for c, p in zip(CATEGORY_CODES, p_full, strict=True)
-            },
-            "strong_signals": [h.rule for h in hits],
-            "clauses": [c.text for c in clauses],
-        }
-        if not present.any():
-            best = int(np.argmax(p_full))
-            signals["abstain"] = (
-                f"未识别到质量基础设施服务需求（最可能为{self.taxonomy.category(CATEGORY_CODES[best]).name}，"
-                f"概率仅 {p_full[best]:.2f}）"
-            )
-            return [], signals
-        needs = []
+        # A service named only in a done or declined micro-clause is shown as such.
+        for j, m in enumerate(micro):
+            if m.status != WANTED:
+                present |= p_micro[j] >= self.clause_threshold
+        if gated:
+            present[:] = False
+        candidates = [
+            self._need(reading, clauses, micro, p_clause, p_micro, hits, score, clause_max, row, i)
+            for i in np.flatnonzero(present)
+        ]
+        needs = self._order([n for n, _ in candidates if n.status == WANTED], candidates)
+        not_wanted = [n for n, _ in candidates if n.status != WANTED]
+        route = None
+        if not needs:
+            route = self._route_all(reading, row[reading], bool(not_wanted))
+            signals["abstain"] = self._abstain_reason(p_full, p_qi, gated, not_wanted)
+        else:
+            route = self._route_rest(micro, p_micro)
+            uncertain = [n.category for n in needs if n.score < self.uncertain_below]
+            if uncertain:
+                signals["uncertain"] = uncertain
+        return Understanding(needs, signals, not_wanted, route, reading)
+
+    # --- one need
+    def _need(self, reading, clauses, micro, p_clause, p_micro, hits, score, clause_max, row, i):
+        """The need of category ``i``, with its span, sub-service, resource type and status, and
+        the position in the text it is anchored at (for ordering)."""
+        code = CATEGORY_CODES[i]
+        own_hits = [h for h in hits if h.category == code]
+        carrying = self._carrying(micro, p_micro[:, i], own_hits)
+        status, cue = status_of([(c.start, c.end) for c in carrying], micro)
+        status_hits = [h for h in own_hits if _clause_at(micro, h.start).status == status]
+        if carrying and status == WANTED:
+            # The span is a clause of a wanted carrier, so retrieval reads the wanted words.
+            wanted = [c for c in carrying if c.status == WANTED]
+            near = [
+                j
+                for j, c in enumerate(clauses)
+                if any(c.start < w.end and w.start < c.end for w in wanted)
+            ]
+            if near and len(clauses) > 1 and not status_hits:
+                span = clauses[max(near, key=lambda j: p_clause[j, i])]
+            else:
+                span = self._span(reading, clauses, p_clause[:, i], status_hits or own_hits)
+        elif carrying:
+            span = Span(carrying[0].text, carrying[0].start, carrying[0].end)
+        else:
+            span = self._span(reading, clauses, p_clause[:, i], own_hits)
+        signal_sub = (status_hits or own_hits or [None])[0]
+        sub = (
+            signal_sub.sub_service
+            if signal_sub
+            else self.classifier.best_sub_service(span.text, code, X=row.get(span.text))[0]
+        )
         subs = self.taxonomy.sub_services
-        for i in np.flatnonzero(present):
-            code = CATEGORY_CODES[i]
-            span = self._span(
-                text, clauses, p_clause[:, i], [h for h in hits if h.category == code]
+        source = (
+            "signal" if own_hits and max(h.floor for h in own_hits) >= score[i] else "classifier"
+        )
+        anchor = min([h.start for h in status_hits] or [span.start])
+        need = Need(
+            category=code,
+            score=float(max(score[i], clause_max[i] if len(clauses) > 1 else 0.0)),
+            name=self.taxonomy.category(code).name,
+            sub_service=sub,
+            sub_service_name=subs[sub].name if sub in subs else None,
+            text=span.text,
+            start=span.start,
+            end=span.end,
+            source=source,
+            resource_type=self._resource_type(span.text, row.get(span.text)),
+            status=status,
+            status_cue=cue,
+        )
+        return need, anchor
+
+    def _carrying(self, micro: list[Clause], probs: np.ndarray, hits: list[SignalHit]):
+        """The micro-clauses that carry a need: those its signals fire in and those whose words
+        make the category likely ("已注册商标，想在内地也注册" carries it twice). None: the need is
+        read from the whole request."""
+        likely = [m for j, m in enumerate(micro) if probs[j] >= self.status_clause_threshold]
+        return list(dict.fromkeys([*(_clause_at(micro, h.start) for h in hits), *likely]))
+
+    def _order(self, wanted: list[Need], candidates) -> list[Need]:
+        """Main need first (the best, or the earliest of those within ``order_tie`` of it), the
+        others in the order of the text."""
+        if not wanted:
+            return []
+        anchor = {id(n): a for n, a in candidates}
+        by_text = sorted(wanted, key=lambda n: (anchor[id(n)], -n.score))
+        best = max(n.score for n in wanted)
+        main = next(n for n in by_text if n.score >= best - self.order_tie)
+        return [main, *(n for n in by_text if n is not main)]
+
+    # --- routing
+    def _route_all(self, reading: str, X, nothing_wanted: bool) -> Route:
+        """Where a request with no wanted QI need goes: the competent channel; a request whose
+        services are all done or declined has nothing to refer (12345 records it)."""
+        if nothing_wanted:
+            ch = self.router.channels[FALLBACK]
+            return Route(ch, reading, "所述服务已具备或不需要", 0.0)
+        return self.router.route(reading, self.classifier.route_proba([reading], X)[0])
+
+    def _route_rest(self, micro: list[Clause], p_micro: np.ndarray) -> Route | None:
+        """The non-QI part of a served request (\"检测做完还想问下社保怎么交\"): a wanted
+        micro-clause that carries no need, is unlikely for every category and names a channel."""
+        for j, m in enumerate(micro):
+            if m.status != WANTED or float(p_micro[j].max()) >= self.rest_clause_max:
+                continue
+            if find_signals(m.text):
+                continue
+            found = self.router.route_rest(m.text)
+            if found is not None:
+                return replace(found, text=m.text)
+        return None
+
+    def _abstain_reason(self, p_full, p_qi: float, gated: bool, not_wanted: list[Need]) -> str:
+        if not_wanted:
+            said = "、".join(
+                f"{'已具备' if n.status == 'done' else '不需要'}{n.name}" for n in not_wanted
             )
-            signal_sub = next((h.sub_service for h in hits if h.category == code), None)
-            sub, _ = (
-                (signal_sub, 1.0)
-                if signal_sub
-                else self.classifier.best_sub_service(span.text, code, X=row.get(span.text))
-            )
-            source = "signal" if floor[i] >= p_full[i] and floor[i] > 0 else "classifier"
-            resource_type = self._resource_type(span.text, row.get(span.text))
-            needs.append(
-                Need(
-                    category=code,
-                    score=float(max(score[i], clause_max[i] if len(clauses) > 1 else 0.0)),
-                    name=self.taxonomy.category(code).name,
-                    sub_service=sub,
-                    sub_service_name=subs[sub].name if sub in subs else None,
-                    text=span.text,
-                    start=span.start,
-                    end=span.end,
-                    source=source,
-                    resource_type=resource_type,
-                )
-            )
-        needs.sort(key=lambda n: (-n.score, n.start or 0))
-        uncertain = [n.category for n in needs if n.score < self.uncertain_below]
-        if uncertain:
-            signals["uncertain"] = uncertain
-        return needs, signals
+            return f"所述质量基础设施服务均已具备或不需要（{said}），无需转介"
+        best = int(np.argmax(p_full))
+        name = self.taxonomy.category(CATEGORY_CODES[best]).name
+        if gated:
+            return f"未识别到质量基础设施服务需求（属于质量基础设施服务的概率仅 {p_qi:.2f}）"
+        return f"未识别到质量基础设施服务需求（最可能为{name}，概率仅 {p_full[best]:.2f}）"
 
     def _resource_type(self, text: str, X=None) -> str:
         """Institution, expert or instrument: the model's choice, unless the words call for a type
@@ -128,3 +284,12 @@ class NeedUnderstanding:
                 if c.start <= hits[0].start < c.end:
                     return c
         return clauses[int(np.argmax(probs))]
+
+
+def _clause_at(micro: list[Clause], pos: int) -> Clause:
+    """The micro-clause holding a character position (the last one before it, for a cut)."""
+    for m in micro:
+        if m.start <= pos < m.end:
+            return m
+    before = [m for m in micro if m.start <= pos]
+    return before[-1] if before else micro[0]

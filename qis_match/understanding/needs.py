@@ -34,6 +34,8 @@ class Need:
     end: int | None = None
     source: str = "retrieval"  # retrieval | classifier | signal
     resource_type: str = "institution"  # institution | expert | instrument: what serves this need
+    status: str = "wanted"  # wanted | done | declined (understanding/status.py)
+    status_cue: str = ""  # the words that made it done or declined
 
     def to_dict(self) -> dict:
         return {
@@ -47,6 +49,8 @@ class Need:
             "end": self.end,
             "source": self.source,
             "resource_type": self.resource_type,
+            "status": self.status,
+            "status_cue": self.status_cue,
         }
 
 

@@ -116,7 +116,8 @@ def create(
     t = st.create(
         request_id=request_id,
         request_text=res.text,
-        needs=[n.to_dict() for n in res.needs],
+        # Done and declined needs are kept with their status, so the slip shows they were heard.
+        needs=[n.to_dict() for n in [*res.needs, *res.needs_not_wanted]],
         entities=res.entities,
         choices=choices,
         actor=who.name,

@@ -226,6 +226,29 @@
       .filter(Boolean);
   }
 
+  // 已具备：检测 · 不需要：认证 — needs the text names but does not ask for (never referred).
+  function notWantedText(needs) {
+    const groups = {};
+    for (const n of needs) {
+      const label = n.status === "done" ? "已具备" : "不需要";
+      (groups[label] = groups[label] || []).push(n.name + (n.text ? "（" + n.text + "）" : ""));
+    }
+    return Object.keys(groups)
+      .map((k) => k + "：" + groups[k].join("、"))
+      .join(" · ");
+  }
+
+  // 首问负责: the competent channel for the request, or for its non-QI part.
+  function routeBlock(route, partial) {
+    return el(
+      "div",
+      { class: "route", dataset: { route: route.code } },
+      el("strong", null, (partial ? "另有非质量基础设施事项，请转至：" : "请转至：") + route.name),
+      el("p", null, route.where + (route.hotline ? "，电话 " + route.hotline : "")),
+      el("p", { class: "route-reason" }, route.reason + (partial ? "（" + route.text + "）" : ""))
+    );
+  }
+
   function badge(text, kind, title) {
     return el("span", { class: "badge " + (kind || ""), title: title || null }, text);
   }
@@ -698,7 +721,8 @@
       }
 
       const abstain = $("#abstain");
-      abstain.hidden = res.needs.length > 0;
+      const notWanted = notWantedText(res.needs_not_wanted || []);
+      abstain.hidden = res.needs.length > 0 && !res.route && !notWanted;
       clear(abstain);
       if (!res.needs.length) {
         add(abstain, [
@@ -706,6 +730,8 @@
           el("p", null, res.abstain_reason || "请与企业进一步确认诉求后重新匹配。"),
         ]);
       }
+      if (notWanted) add(abstain, [el("p", { class: "not-wanted" }, notWanted)]);
+      if (res.route) add(abstain, [routeBlock(res.route, res.needs.length > 0)]);
 
       renderNormText(res);
       renderEntities(res.entities || {});
@@ -1040,7 +1066,9 @@
       $("#slip-deadline").textContent = fmtDate(t.deadline);
 
       const box = clear($("#slip-needs"));
-      const needs = t.needs || [];
+      const needs = (t.needs || []).filter((n) => (n.status || "wanted") === "wanted");
+      const heard = notWantedText((t.needs || []).filter((n) => (n.status || "wanted") !== "wanted"));
+      if (heard) box.append(el("p", { class: "slip-not-wanted" }, heard));
       (t.referrals || []).forEach((r, i) => {
         const need = needs.find((n) => n.category === r.category) || {};
         const sub = need.sub_service_name || SUB[r.sub_service] || "";

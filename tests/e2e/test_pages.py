@@ -346,7 +346,21 @@ def test_review_reasons_and_abstain(page, live_server, shots):
     expect(abstain).to_contain_text("未识别到")
     expect(page.locator("#bundle .need-card")).to_have_count(0)
     expect(page.locator("#ticket-box")).to_be_hidden()
+    # 首问负责: the clerk is told where the request belongs, with a real national hotline.
+    expect(abstain.locator(".route")).to_be_visible()
+    expect(abstain.locator(".route")).to_contain_text("请转至")
+    expect(abstain.locator(".route")).to_contain_text("123")
     snap(page, shots, "console-07-abstain")
+
+    run_match(page, "个人所得税怎么申报", "湖北省武汉市")
+    expect(abstain.locator(".route")).to_have_attribute("data-route", "tax")
+    expect(abstain.locator(".route")).to_contain_text("12366")
+
+    # A declined service stays visible but gets no card and no referral.
+    run_match(page, "客户只要测试报告，不需要CE证书", "湖北省武汉市")
+    expect(abstain.locator(".not-wanted")).to_contain_text("不需要")
+    expect(page.locator('#bundle .need-card[data-category="certification"]')).to_have_count(0)
+    snap(page, shots, "console-08-not-wanted")
 
 
 # --------------------------------------------------------------------------- the board

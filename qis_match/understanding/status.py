@@ -1,0 +1,121 @@
+"""Need status: is a service the text names wanted, already done, or declined?
+
+"客户只要测试报告，不需要CE证书" names CE but does not want it; "检测报告已经拿到了，就差证书" has
+the report and wants the certificate. Negation governs the clause it stands in, not the whole
+text: the request is cut into micro-clauses at punctuation and at contrast words (而是, 但是, 就差,
+现在想 …), each micro-clause gets a polarity from its cue words, and a need takes the status of
+the micro-clauses that carry it. A need carried by any wanted (or neutral) micro-clause is wanted.
+
+Cues are general Chinese (and English, Cantonese) grammar, not a list of requests: 不需要/不用/
+暂不/不打算 decline, 已经…拿到/注册了/早就有 report something done, and the first half of
+不是A而是B is declined. Questions (要不要, 需不需要, 用不用, …吗) are not negations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+WANTED, DONE, DECLINED = "wanted", "done", "declined"
+STATUSES = (WANTED, DONE, DECLINED)
+
+# Where a micro-clause ends: punctuation, and before words that turn to what is wanted now.
+_TURN = (
+    r"而是|但是|但|可是|不过|只是|只要|只需要?|就差|还差|只差|缺的是|现在想|现在要|现在需要|目前想|"
+    r"目前需要|接下来|下一步|这次想|这次要|今年想|今年要|想再|再想|还想|还要|另外|"
+    r"\bbut\b|\binstead\b|\bonly\b|\bjust need\b|\bnow (?:we )?(?:need|want)\b|"
+    r"而係|但係|不過|淨係|只係"
+)
+_SPLIT = re.compile(rf"[，,。；;！!？?\n、]+|(?=(?:{_TURN}))", re.IGNORECASE)
+
+# Declining: a negated need word. Lookbehinds keep questions out (要不要, 需不需要, 用不用, 是不是).
+_DECLINED = re.compile(
+    r"(?<![要需用是])(?:不需要|不需|不用|无需|毋需|不必|没必要|用不着|不要|不想|不打算|不考虑|不准备|"
+    r"不做|不办|不申请|不搞|不弄|不找|不是要|不是想|不是做|不是办|并非|暂不|暂时不|先不|"
+    r"不在考虑|免了|没打算|没想|唔使|唔需要|唔要|唔想|唔做|唔係要)"
+    r"|(?:暂缓|放弃|取消)(?:办理|申请|做)?"
+    r"|\b(?:no need|not need|don't need|do not need|doesn't need|does not need|don't want|"
+    r"do not want|not looking for|not interested in|no longer need)\b",
+    re.IGNORECASE,
+)
+# Done: something the enterprise already has or has finished.
+_DONE_VERB = (
+    r"(?:拿到|取得|获得|获证|下证|拿证|通过|办好|办完|办了|办过|做完|做好|做过|做了|注册|申请|认证|"
+    r"检测|检定|校准|备案|完成|具备|有|出来|出了|下来|批了|搞定|弄好)"
+)
+_DONE = re.compile(
+    rf"(?:已经|已|早就|早已|早都|之前就|都已经|去年就|前年就|上个?月就?|刚刚?){_DONE_VERB}"
+    rf"|(?<![尽趁提越想要])早{_DONE_VERB}"
+    r"|(?<![想要])(?:拿到|取得|获得|下证|拿证|通过|办好|办完|做完|做好|注册好|注册|搞定|弄好|下来|有)了"
+    r"|(?:做过|办过|拿过|通过了)"
+    r"|已(?:注册|取得|获得|通过|办理|完成|具备|有|获|持有|拥有)"
+    r"|(?:攞咗|拎咗|做咗|搞咗|辦咗|办咗|有咗|整咗|攞到|做好咗)"
+    r"|\b(?:already (?:have|has|had|got|hold|holds|obtained|passed|registered|done|did|certified|"
+    r"finished|completed)|(?:have|has|had) already|was already|were already|is already)\b",
+    re.IGNORECASE,
+)
+# A question is not a negation: 需不需要, 是不是, 吗, 吧, ?
+_QUESTION = re.compile(r"(?:吗|吧|么|嘛|呢|咩|冇)\s*$|^(?:是否|要不要|需不需要|用不用)")
+# After a done cue, a wanted cue turns the clause back: "商标注册了十年，快到期要续展".
+_WANT_AFTER = re.compile(r"(?:想|要|需要|申请|办理|续展|复审|年审|换证|再做|重新|续|升级|扩项)")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One micro-clause and its polarity, with the cue that decided it."""
+
+    text: str
+    start: int
+    end: int
+    status: str  # wanted | done | declined
+    cue: str = ""
+
+
+def micro_clauses(text: str) -> list[Clause]:
+    """The text cut where a negation's scope can end; each piece with its polarity."""
+    pieces: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SPLIT.finditer(text):
+        if m.start() > pos:
+            pieces.append((pos, m.start()))
+        pos = max(pos, m.end())
+    if pos < len(text):
+        pieces.append((pos, len(text)))
+    out: list[Clause] = []
+    for start, end in pieces:
+        piece = text[start:end]
+        if not piece.strip():
+            continue
+        status, cue = clause_status(piece)
+        # 不是A，而是B: the A half is declined even without a verb (不是认证 …).
+        if (
+            status == WANTED
+            and re.search(r"(?<![是要需用])不是", piece)
+            and re.search(r"而是|而係", text[end : end + 40])
+        ):
+            status, cue = DECLINED, "不是…而是"
+        out.append(Clause(piece, start, end, status, cue))
+    return out
+
+
+def clause_status(piece: str) -> tuple[str, str]:
+    """Polarity of one micro-clause: the first decisive cue, questions excepted."""
+    if _QUESTION.search(piece.strip()):
+        return WANTED, ""
+    d = _DECLINED.search(piece)
+    if d:
+        return DECLINED, d.group(0)
+    m = _DONE.search(piece)
+    if m and not _WANT_AFTER.search(piece, m.end()):
+        return DONE, m.group(0)
+    return WANTED, ""
+
+
+def status_of(spans: list[tuple[int, int]], clauses: list[Clause]) -> tuple[str, str]:
+    """A need's status from the spans of text that carry it: wanted if any carrying micro-clause
+    is wanted; else the status of the first one (done or declined); wanted when nothing is found
+    (a need read from the whole text is taken as asked for)."""
+    carrying = [c for c in clauses if any(s < c.end and c.start < e for s, e in spans)]
+    if not carrying or any(c.status == WANTED for c in carrying):
+        return WANTED, ""
+    return carrying[0].status, carrying[0].cue
