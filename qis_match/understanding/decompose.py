@@ -115,14 +115,15 @@ class NeedUnderstanding:
         if reading != text:
             signals["reading"] = reading
         wanted_hits = [h for h in hits if _clause_at(micro, h.start).status == WANTED]
-        # A request naming another channel's matter must be clearly QI to be served.
-        elsewhere = sorted(
-            c
-            for c in self.router.pattern_hits(reading)
-            if c != FALLBACK and self.router.channels[c].raises_gate
+        # A request naming another channel's matter must be clearly QI to be served, unless a
+        # part of it free of such words carries a need ("要做检测，顺便问下贷款").
+        elsewhere = self._elsewhere(reading)
+        clean_part = any(
+            not self._elsewhere(m.text) and float(p_micro[j].max()) >= self.status_clause_threshold
+            for j, m in enumerate(micro)
         )
-        needed = self.route_gate_threshold if elsewhere else self.gate_threshold
-        settled = self.router.decisive_route(reading)
+        needed = self.route_gate_threshold if elsewhere and not clean_part else self.gate_threshold
+        settled = self._settled(micro, p_micro)
         gated = (settled is not None or p_qi < needed) and not (
             wanted_hits and p_qi >= self.gate_signal_floor
         )
@@ -229,6 +230,27 @@ class NeedUnderstanding:
         return [main, *(n for n in by_text if n is not main)]
 
     # --- routing
+    def _elsewhere(self, text: str) -> list[str]:
+        """Channels other than 12345 whose matter the words name (and that raise the gate)."""
+        return sorted(
+            c
+            for c in self.router.pattern_hits(text)
+            if c != FALLBACK and self.router.channels[c].raises_gate
+        )
+
+    def _settled(self, micro: list[Clause], p_micro: np.ndarray) -> Route | None:
+        """A decisive intent (hiring, a start-up loan, a greeting) settles the request when no
+        other part of it carries a QI need: "招个内审员" alone is hiring, but "做认证，另外招个
+        内审员" still has its certification."""
+        found = [(j, self.router.decisive_route(m.text)) for j, m in enumerate(micro)]
+        hits = [(j, r) for j, r in found if r is not None]
+        if not hits:
+            return None
+        rest = [j for j in range(len(micro)) if j not in {k for k, _ in hits}]
+        if any(float(p_micro[j].max()) >= self.status_clause_threshold for j in rest):
+            return None
+        return hits[0][1]
+
     def _route_all(self, reading: str, X, nothing_wanted: bool) -> Route:
         """Where a request with no wanted QI need goes: the competent channel; a request whose
         services are all done or declined has nothing to refer (12345 records it)."""
@@ -241,9 +263,12 @@ class NeedUnderstanding:
         """The non-QI part of a served request (\"检测做完还想问下社保怎么交\"): a wanted
         micro-clause that carries no need, is unlikely for every category and names a channel."""
         for j, m in enumerate(micro):
-            if m.status != WANTED or float(p_micro[j].max()) >= self.rest_clause_max:
+            if m.status != WANTED or find_signals(m.text):
                 continue
-            if find_signals(m.text):
+            settled = self.router.decisive_route(m.text)
+            if settled is not None and float(p_micro[j].max()) < self.status_clause_threshold:
+                return replace(settled, text=m.text)
+            if float(p_micro[j].max()) >= self.rest_clause_max:
                 continue
             found = self.router.route_rest(m.text)
             if found is not None:
