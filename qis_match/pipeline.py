@@ -105,6 +105,7 @@ class Matcher:
                 route_gate_threshold=s.route_gate_threshold,
                 status_clause_threshold=s.status_clause_threshold,
                 rest_clause_max=s.rest_clause_max,
+                decisive_keep_threshold=s.decisive_keep_threshold,
                 order_tie=s.order_tie,
             )
         if s.needs_model == "classifier":
@@ -130,14 +131,20 @@ class Matcher:
         t0 = time.perf_counter()
         s = self.settings
         top_k = top_k or s.top_k
-        query = parse_query(text, region, s.max_text_chars, self.tokenizer)
+        query = parse_query(
+            text, region, s.max_text_chars, self.tokenizer, analyse_chars=s.analyse_max_chars
+        )
         entities = {
             **query.entities(),
-            **extract_entities(query.text, today, codes=query.codes).to_dict(),
+            **extract_entities(query.analysed, today, codes=query.codes).to_dict(),
         }
         understood = self._understand(query)
         needs, signals, qvec = understood.needs, understood.signals, understood.qvec
         reasons: list[str] = []
+        if query.cut:
+            reasons.append(
+                f"请求较长（{len(query.text)} 字），只分析了前 {len(query.analysed)} 字，请核对后面的需求"
+            )
         if query.region_alternatives:
             reasons.append(
                 "地区不明确：" + "、".join(sorted(p.label() for p in query.region_alternatives)[:4])
@@ -180,19 +187,18 @@ class Matcher:
     def _understand(self, query) -> _Understood:
         """Read the request (typos corrected), embed and retrieve on that reading, and find its
         needs; the retrieval baseline has no status or route model, so it routes by pattern."""
-        reading = (
-            self.needs.read(query.text) if isinstance(self.needs, NeedUnderstanding) else query.text
-        )
+        text = query.analysed
+        reading = self.needs.read(text) if isinstance(self.needs, NeedUnderstanding) else text
         qvec = self.encoder.encode_queries([reading])[0] if self.encoder is not None else None
-        terms = query.terms if reading == query.text else self.tokenizer.terms(reading)
+        terms = query.terms if reading == text else self.tokenizer.terms(reading)
         cands = self.retriever.retrieve(qvec, terms)
         if isinstance(self.needs, NeedUnderstanding):
-            u = self.needs.understand(query.text, qvec, cands)
+            u = self.needs.understand(text, qvec, cands)
             signals = u.signals
             out = _Understood(u.needs, signals, qvec, u.not_wanted, u.route)
         else:
-            needs, signals = self.needs.detect(query.text, qvec, cands)
-            route = None if needs else self.router.route(query.text)
+            needs, signals = self.needs.detect(text, qvec, cands)
+            route = None if needs else self.router.route(text)
             out = _Understood(needs, signals, qvec, [], route)
         signals.setdefault(
             "best_cosine", round(float(cands.dense_cos.max()), 4) if len(cands) else 0.0
@@ -215,7 +221,7 @@ class Matcher:
         allowed = of_type & (self.passage_category == CATEGORY_CODES.index(need.category))
         if not allowed.any() and need.resource_type != "institution":
             allowed = of_type
-        own_text = need.text and need.text != query.text
+        own_text = need.text and need.text != query.analysed
         terms = self.tokenizer.terms(need.text) if own_text else query.terms
         words = self.tokenizer.words(need.text) if own_text else query.words
         cands = self.retriever.retrieve(qvec, terms, allowed=allowed)
@@ -257,8 +263,16 @@ class Matcher:
         if not text or not text.strip():
             place = self._region(region)
             return self.ranker.browse(filters, place, top_k, self._passage_text)
-        query = parse_query(text, region, self.settings.max_text_chars, self.tokenizer)
-        qvec = self.encoder.encode_queries([query.text])[0] if self.encoder is not None else None
+        query = parse_query(
+            text,
+            region,
+            self.settings.max_text_chars,
+            self.tokenizer,
+            analyse_chars=self.settings.analyse_max_chars,
+        )
+        qvec = (
+            self.encoder.encode_queries([query.analysed])[0] if self.encoder is not None else None
+        )
         allowed = None
         if filters.categories:
             allowed = np.isin(

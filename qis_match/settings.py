@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         description="Below this P(QI need), even a strong signal does not make a need (hiring a "
         "计量员, selling an old 压力容器).",
     )
+    decisive_keep_threshold: float = Field(
+        0.8,
+        description="A request with a decisive non-QI intent (hiring, registration …) stays a QI "
+        "request only if another wanted micro-clause has a signal or P(category) this high.",
+    )
     status_clause_threshold: float = Field(
         0.5,
         description="P(category | micro-clause) at which a micro-clause carries a need; its "
@@ -155,8 +160,19 @@ class Settings(BaseSettings):
         0.5, description="Score factor per earlier referral of the same group."
     )
 
-    # --- input limits
-    max_text_chars: int = 2000
+    # --- input limits and per-request budgets (issue 23: the worst request costs ≤ 5× a typical one)
+    max_text_chars: int = Field(
+        2000, description="Longest request, checked on the raw text and again after normalising."
+    )
+    analyse_max_chars: int = Field(
+        400,
+        description="Characters of a request that are understood and retrieved on (cut at a clause "
+        "end); the whole text is still redacted and stored, and a longer one is flagged for review.",
+    )
+    encode_max_tokens: int = Field(
+        128, description="Tokens of a query the encoder reads (e5 cost grows faster than linearly)."
+    )
+    max_query_terms: int = Field(64, description="BM25 terms (in text order) a query is scored on.")
 
     # --- service (issue #4)
     database_url: str = Field("", description="SQLAlchemy URL; default sqlite:///<home>/qis.db")
@@ -172,6 +188,28 @@ class Settings(BaseSettings):
     time_limit_days: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_TIME_LIMIT_DAYS),
         description="限时办结: days allowed per service category; a ticket gets the longest of its needs.",
+    )
+
+    # --- index lifecycle, client identity, cost-based rate limit (issues 24 and 23)
+    index_retry_max_seconds: float = Field(
+        60.0,
+        description="Longest wait between tries of an index version that failed to load (the "
+        "wait doubles from index_check_seconds up to this); a new CURRENT is tried at once.",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks (10.0.0.0/8, ::1) of reverse proxies "
+        "whose forwarded_header names the client; empty: none, the peer address is the client.",
+    )
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = Field(
+        "x-forwarded-for",
+        description="The header a trusted proxy sets (X-Forwarded-For, or RFC 7239 Forwarded).",
+    )
+    rate_limit_cost_seconds: float = Field(
+        0.1,
+        description="A request is charged one rate-limit token per this many seconds it takes "
+        "(at least one): a client's budget is rate_limit_per_minute × this of service time a "
+        "minute. 0: count requests only.",
     )
 
     # --- demand log and analytics (issue #8)

@@ -34,6 +34,14 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "thuocl"
         ("商标注册了十年，快到期了要续展", [DONE, WANTED]),  # the need: wanted (续展)
         ("We already have ISO 9001, now we need a patent search", [DONE, WANTED]),
         ("我哋已经做咗检测，而家想搞认证", [DONE, WANTED]),
+        # 已经 … 了 with words between, X过了, possession, and declining a role
+        ("CMA资质已经顺利通过评审了，现在想扩项", [DONE, WANTED]),
+        ("游标卡尺都检定过了", [DONE]),
+        ("我们公司有ISO 14001证书", [DONE]),
+        ("行业标准起草我们不参与", [DECLINED]),
+        # a problem reported after 已经 is still to be solved
+        ("计量证书已经过期了", [WANTED]),
+        ("商标已经被别人抢注了", [WANTED]),
     ],
 )
 def test_micro_clause_polarity_follows_the_clause_not_the_text(text, expected):
@@ -189,6 +197,32 @@ def test_non_qi_request_gets_its_channel_and_a_reason(matcher):
 def test_hiring_with_qi_words_is_employment(matcher):
     res = matcher.match("厂里想招一名懂校准的计量工程师")
     assert res.needs == [] and res.route["code"] == "hrss"
+
+
+def test_a_job_advert_is_employment_whatever_qualifications_it_names(matcher):
+    res = matcher.match("诚聘：质检员两名，持检验员证者优先，熟悉ISO 9001")
+    assert res.needs == [] and res.route["code"] == "hrss"
+
+
+def test_a_buyers_complaint_is_12315_even_with_a_certification_mark(matcher):
+    res = matcher.match("网购的吹风机标着3C认证，用了两次就冒烟，想投诉这个商家")
+    assert res.needs == [] and res.route["code"] == "consumer_12315"
+    # an enterprise speaking of its customers' complaints still gets its QI need
+    firm = matcher.match("客户投诉我们的吹风机冒烟，想找实验室做失效分析")
+    assert [n.category for n in firm.needs][:1] == ["testing"]
+
+
+def test_setting_up_a_qi_company_is_registration(matcher):
+    res = matcher.match("打算成立一家检测咨询公司，注册资本最低要多少")
+    assert res.needs == [] and res.route["code"] == "registration"
+
+
+def test_the_route_model_alone_never_sends_chat_to_12315():
+    router = Router()
+    route = router.route("你们这里是真人在回复吗", {"consumer_12315": 0.9, "hotline_12345": 0.1})
+    assert route.channel.code == "hotline_12345"
+    with_words = router.route("买的东西坏了要退货", {"consumer_12315": 0.9})
+    assert with_words.channel.code == "consumer_12315"
 
 
 def test_mixed_request_serves_the_qi_part_and_routes_the_rest(matcher):

@@ -12,7 +12,7 @@ def make_encoder(settings: Settings) -> Encoder:
     if settings.encoder == "e5":
         from qis_match.encoders.e5 import E5Encoder
 
-        return E5Encoder(threads=settings.encoder_threads or None)
+        return E5Encoder(settings.encoder_threads or None, settings.encode_max_tokens)
     if settings.encoder == "hybrid":
         from qis_match.encoders.e5 import E5Encoder
         from qis_match.encoders.hybrid import HybridEncoder
@@ -23,7 +23,7 @@ def make_encoder(settings: Settings) -> Encoder:
                 "encoder 'hybrid' needs QIS_ENCODER_MODEL=/path/to/static-model (passages)"
             )
         return HybridEncoder(
-            E5Encoder(threads=settings.encoder_threads or None),
+            E5Encoder(settings.encoder_threads or None, settings.encode_max_tokens),
             SentenceTransformerEncoder(settings.encoder_model, lazy=True),
         )
     if settings.encoder == "sentence-transformers":

@@ -34,6 +34,7 @@ class HybridRetriever:
         self.k = settings.candidate_passages
         self.rrf_k = settings.rrf_k
         self.dense_weight = settings.blend_dense_weight
+        self.max_terms = settings.max_query_terms
 
     def retrieve(
         self, qvec: np.ndarray | None, terms: list[str], allowed: np.ndarray | None = None
@@ -52,7 +53,7 @@ class HybridRetriever:
             ids.append(d_ids)
         bm_all = None
         if self.mode in ("hybrid", "bm25"):
-            bm_all = ix.bm25.scores(terms)
+            bm_all = ix.bm25.scores(terms[: self.max_terms])  # a budget: cost is per term
             b_ids = ix.bm25.top(bm_all, self.k, allowed)
             ids.append(b_ids)
         union = np.unique(np.concatenate(ids)) if ids else np.zeros(0, dtype=np.int64)

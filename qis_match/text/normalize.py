@@ -43,7 +43,9 @@ def decode_bytes(raw: bytes) -> str:
 def normalize_text(text: str, max_chars: int | None = None) -> str:
     """Return the canonical form of a request; raise InputError for unusable input.
 
-    The length limit is checked on the raw input so that nothing is silently truncated.
+    The length limit is checked on the raw input (so that a huge paste is refused before any work)
+    and again on the result, because NFKC expands some characters ("㍿" → "株式会社"); nothing is
+    silently truncated.
     """
     if not isinstance(text, str):
         raise InputError(f"request must be text, got {type(text).__name__}")
@@ -60,4 +62,9 @@ def normalize_text(text: str, max_chars: int | None = None) -> str:
     t = _WS_RE.sub(" ", t).strip()
     if not t:
         raise InputError("request is empty")
+    if max_chars is not None and len(t) > max_chars:
+        raise InputError(
+            f"request is {len(t)} characters once normalised (from {len(text)}); the maximum is "
+            f"{max_chars}. Split it into separate requests."
+        )
     return t

@@ -55,6 +55,7 @@ class NeedUnderstanding:
     route_gate_threshold: float = 0.9
     status_clause_threshold: float = 0.5
     rest_clause_max: float = 0.3
+    decisive_keep_threshold: float = 0.8
     order_tie: float = 0.05
     lexicon: Lexicon | None = None
     router: Router | None = None
@@ -123,9 +124,10 @@ class NeedUnderstanding:
             for j, m in enumerate(micro)
         )
         needed = self.route_gate_threshold if elsewhere and not clean_part else self.gate_threshold
-        settled = self._settled(micro, p_micro)
-        gated = (settled is not None or p_qi < needed) and not (
-            wanted_hits and p_qi >= self.gate_signal_floor
+        settled, absolute = self._settled(micro, p_micro, wanted_hits)
+        gated = absolute or (
+            (settled is not None or p_qi < needed)
+            and not (wanted_hits and p_qi >= self.gate_signal_floor)
         )
         if elsewhere:
             signals["other_channels"] = elsewhere
@@ -238,18 +240,34 @@ class NeedUnderstanding:
             if c != FALLBACK and self.router.channels[c].raises_gate
         )
 
-    def _settled(self, micro: list[Clause], p_micro: np.ndarray) -> Route | None:
+    def _settled(
+        self, micro: list[Clause], p_micro: np.ndarray, wanted_hits: list
+    ) -> tuple[Route | None, bool]:
         """A decisive intent (hiring, a start-up loan, a greeting) settles the request when no
         other part of it carries a QI need: "招个内审员" alone is hiring, but "做认证，另外招个
         内审员" still has its certification."""
+        whole = self.router.request_route(" ".join(m.text for m in micro))
+        if whole is not None:  # absolute: no QI word overrides a request-level intent
+            return whole, True
         found = [(j, self.router.decisive_route(m.text)) for j, m in enumerate(micro)]
         hits = [(j, r) for j, r in found if r is not None]
         if not hits:
-            return None
-        rest = [j for j in range(len(micro)) if j not in {k for k, _ in hits}]
-        if any(float(p_micro[j].max()) >= self.status_clause_threshold for j in rest):
-            return None
-        return hits[0][1]
+            return None, False
+        taken = {k for k, _ in hits}
+        # only a part that clearly still wants a service keeps the request: not a certificate it
+        # already has ("出口退税率多少，我们产品有CE认证"), nor words that only describe the firm
+        # or the job ("我们是做品牌运动鞋的", "有检定员证书者优先")
+        if any(
+            j not in taken
+            and micro[j].status == WANTED
+            and (
+                float(p_micro[j].max()) >= self.decisive_keep_threshold
+                or any(h.start < micro[j].end and micro[j].start < h.end for h in wanted_hits)
+            )
+            for j in range(len(micro))
+        ):
+            return None, False
+        return hits[0][1], False
 
     def _route_all(self, reading: str, X, nothing_wanted: bool) -> Route:
         """Where a request with no wanted QI need goes: the competent channel; a request whose

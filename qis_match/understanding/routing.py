@@ -37,6 +37,12 @@ class Channel:
     # strong signal of a wanted service keeps such a request a QI need.
     decisive: tuple[re.Pattern[str], ...] = ()
     raises_gate: bool = True  # a pattern hit asks for a clearer QI probability (decompose.py)
+    # Intents read on the whole request, across clauses ("网上买的…，我想投诉"): they settle it
+    # whatever QI words it holds.
+    decisive_request: tuple[re.Pattern[str], ...] = ()
+    # False: the channel needs one of its words; the route model alone never picks it (the
+    # model has seen many consumer reviews and would send any chat to 12315).
+    model_alone: bool = True
 
     def to_dict(self) -> dict:
         return {
@@ -78,6 +84,7 @@ def read_channels(path: Path) -> dict[str, Channel]:
         try:
             patterns = tuple(re.compile(p, re.IGNORECASE) for p in c.get("patterns") or [])
             decisive = tuple(re.compile(p, re.IGNORECASE) for p in c.get("decisive") or [])
+            whole = tuple(re.compile(p, re.IGNORECASE) for p in c.get("decisive_request") or [])
         except re.error as exc:
             raise InputError(f"{path}: channel {c['code']}: bad pattern: {exc}") from exc
         hotline = c.get("hotline")
@@ -94,6 +101,8 @@ def read_channels(path: Path) -> dict[str, Channel]:
             patterns,
             decisive,
             bool(c.get("raises_gate", True)),
+            whole,
+            bool(c.get("model_alone", True)),
         )
     if FALLBACK not in out:
         raise InputError(f"{path}: the fallback channel {FALLBACK!r} is missing")
@@ -131,13 +140,27 @@ class Router:
                     return Route(ch, text, m.group(0), 1.0)
         return None
 
+    def request_route(self, text: str) -> Route | None:
+        """The channel an intent read on the whole request settles (a consumer's complaint about
+        something bought), or None."""
+        for ch in self.channels.values():
+            for p in ch.decisive_request:
+                m = p.search(text)
+                if m:
+                    return Route(ch, text, m.group(0), 1.0)
+        return None
+
     def route(self, text: str, model_proba: dict[str, float] | None = None) -> Route:
         """The best channel for a text that is not (or not only) a QI need."""
-        settled = self.decisive_route(text)
+        settled = self.request_route(text) or self.decisive_route(text)
         if settled is not None:
             return settled
         hits = self.pattern_hits(text)
-        proba = {c: p for c, p in (model_proba or {}).items() if c in self.channels}
+        proba = {
+            c: p
+            for c, p in (model_proba or {}).items()
+            if c in self.channels and (self.channels[c].model_alone or c in hits)
+        }
         scores = {
             code: proba.get(code, 0.0) + (PATTERN_WEIGHT if code in hits else 0.0)
             for code in self.channels

@@ -31,7 +31,8 @@ _SPLIT = re.compile(rf"[，,。；;！!？?\n、]+|(?=(?:{_TURN}))", re.IGNORECA
 # Declining: a negated need word. Lookbehinds keep questions out (要不要, 需不需要, 用不用, 是不是).
 _DECLINED = re.compile(
     r"(?<![要需用是])(?:不需要|不需|不用|无需|毋需|不必|没必要|用不着|不要|不想|不打算|不考虑|不准备|"
-    r"不做|不办|不申请|不搞|不弄|不找|不是要|不是想|不是做|不是办|并非|暂不|暂时不|先不|"
+    r"不做|不办|不申请|不搞|不弄|不找|不是要|不是想|不是做|不是办|并非|暂不|暂时不|先不|不再|"
+    r"不牵头|不参与|不参加|不报了|不送了|"
     r"不在考虑|免了|没打算|没想|唔使|唔需要|唔要|唔想|唔做|唔係要)"
     r"|(?:暂缓|放弃|取消)(?:办理|申请|做)?"
     r"|\b(?:no need|not need|don't need|do not need|doesn't need|does not need|don't want|"
@@ -41,14 +42,23 @@ _DECLINED = re.compile(
 # Done: something the enterprise already has or has finished.
 _DONE_VERB = (
     r"(?:拿到|取得|获得|获证|下证|拿证|通过|办好|办完|办了|办过|做完|做好|做过|做了|注册|申请|认证|"
-    r"检测|检定|校准|备案|完成|具备|有|出来|出了|下来|批了|搞定|弄好)"
+    r"检测|检定|校准|备案|登记|公开|发布|评上|认可|授权|完成|具备|有|出来|出了|下来|批了|搞定|弄好)"
 )
+# Words after 已经 that report a problem still to be solved, not something done (已经过期了).
+_NOT_DONE = r"过期|到期|失效|作废|超期|坏|不准|不合格|驳回|被|抢注|退回|快到期|用了"
 _DONE = re.compile(
     rf"(?:已经|已|早就|早已|早都|之前就|都已经|去年就|前年就|上个?月就?|刚刚?){_DONE_VERB}"
     rf"|(?<![尽趁提越想要])早{_DONE_VERB}"
     r"|(?<![想要])(?:拿到|取得|获得|下证|拿证|通过|办好|办完|做完|做好|注册好|注册|搞定|弄好|下来|有)了"
     r"|(?:做过|办过|拿过|通过了)"
+    r"|(?:校准|检定|检测|检验|测试|认证|审核|评审|登记|备案|注册|申请|送检|年检|测)过(?!期|程)"
+    # 已经 … 了 with a few words between ("已经自我声明公开了"), unless they report a problem
+    rf"|(?:已经|早就|早已|都已经)(?![^，,。；;]{{0,10}}(?:{_NOT_DONE}))[^，,。；;]{{1,10}}?了"
     r"|已(?:注册|取得|获得|通过|办理|完成|具备|有|获|持有|拥有)"
+    # what the enterprise says it holds: "我们的产品有CE认证", "公司有ISO9001证书"
+    r"|^(?:(?:我们|我司|本公司|我厂|咱们)的?(?:公司|工厂|厂|产品|企业)?|公司|厂里|产品|企业)"
+    r"(?:是|都|也|已经|早就)?有(?!没有)"
+    r"[^，,。；;]{0,12}?(?:证书|认证|资质|商标|专利)"
     r"|(?:攞咗|拎咗|做咗|搞咗|辦咗|办咗|有咗|整咗|攞到|做好咗)"
     r"|\b(?:already (?:have|has|had|got|hold|holds|obtained|passed|registered|done|did|certified|"
     r"finished|completed)|(?:have|has|had) already|was already|were already|is already)\b",
