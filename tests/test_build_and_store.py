@@ -1,4 +1,6 @@
 import shutil
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -67,6 +69,30 @@ def test_cache_roundtrip(tmp_path):
     assert c.get_many("m", ["a"], 4) == {}  # a different dimension is never served
 
 
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_corrupt_cache_is_set_aside_and_rebuilt_not_trusted(tmp_path, caplog, damage):
+    path = tmp_path / "c.sqlite"
+    c = EmbeddingCache(path)
+    rng = np.random.default_rng(0)
+    c.put_many("m", [f"t{i}" for i in range(400)], rng.random((400, 16), dtype=np.float32))
+    c.close()
+    for extra in ("-wal", "-shm"):
+        Path(str(path) + extra).unlink(missing_ok=True)
+    raw = path.read_bytes()
+    path.write_bytes(
+        b"not a database at all " * 50 if damage == "garbage" else raw[: len(raw) // 3]
+    )
+    with caplog.at_level("WARNING"):
+        c2 = EmbeddingCache(path)
+        got = c2.get_many("m", ["t1", "t2"], 16)
+        c2.put_many("m", ["t1"], np.ones((1, 16), dtype=np.float32))
+        again = c2.get_many("m", ["t1"], 16)
+    warned = [r for r in caplog.records if "set aside" in r.getMessage()]
+    assert len(warned) == 1, "one clear line, not a traceback"
+    assert got == {} and np.allclose(again[0], 1.0)
+    assert list(tmp_path.glob("c.sqlite.corrupt-*")), "the damaged file is kept for inspection"
+
+
 def test_new_version_switches_atomically_and_failed_build_keeps_old(
     tmp_settings, e5_encoder, monkeypatch
 ):
@@ -88,3 +114,28 @@ def test_new_version_switches_atomically_and_failed_build_keeps_old(
     assert (data.lines["resource_type"] == "institution").sum() == 28
     assert data.dense.index.d == 384 and data.manifest["dense_index"] == "flat"
     assert set(data.resources["resource_type"]) == {"institution", "expert", "instrument"}
+
+
+def test_leftovers_of_killed_builds_are_removed_at_the_next_build_or_start(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    store = IndexStore(tmp_path / "indexes")
+    store.root.mkdir(parents=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead = store.root / f".building-{int(gone.stdout)}-deadbeef"
+    live = store.root / f".building-{os.getpid()}-cafe0001"
+    unnamed = store.root / ".building-1a2b3c4d"  # the old naming: kept until a day old
+    for d in (dead, live, unnamed):
+        d.mkdir()
+        (d / "vectors.npy").write_bytes(b"0" * 1024)
+    fresh = store.new_build_dir()
+    assert not dead.exists(), "a killed build's folder is removed at the next build"
+    assert live.exists() and unnamed.exists() and fresh.exists()
+    shutil.rmtree(fresh)
+    old = time.time() - 2 * 86400
+    os.utime(unnamed, (old, old))
+    assert store.clean_leftovers() == [unnamed.name]

@@ -306,7 +306,74 @@ def test_catalog_validate_reports_rows(client, fixture_catalog):
     assert r.status_code == 422 and "capabilities" in r.json()["detail"]
 
 
+def test_catalog_upload_with_a_very_long_filename_is_a_clear_422(client):
+    # a 300-character name once reached the filesystem as given: ENAMETOOLONG, a 500
+    long_xlsx = "目录" * 148 + ".xlsx"
+    r = client.post(
+        "/api/v1/catalog/validate",
+        files=[("files", (long_xlsx, b"not a workbook", "application/octet-stream"))],
+        headers=CLERK,
+    )
+    assert r.status_code == 422, r.text
+    long_csv = "x" * 300 + ".csv"
+    r = client.post(
+        "/api/v1/catalog/validate",
+        files=[("files", (long_csv, b"a,b\n", "text/csv"))],
+        headers=CLERK,
+    )
+    assert r.status_code == 422 and "…" in r.json()["detail"]  # the name is quoted shortened
+
+
+def test_a_gb18030_json_body_is_read_with_its_charset(client):
+    body = '{"text": "我们厂的压力表到期了要送检"}'.encode("gb18030")
+    r = client.post(
+        "/api/v1/match",
+        content=body,
+        headers={**CLERK, "Content-Type": "application/json; charset=GB18030"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["needs"][0]["category"] == "metrology"
+    gbk = client.post(
+        "/api/v1/match",
+        content=body,
+        headers={**CLERK, "Content-Type": "application/json; charset=gbk"},
+    )
+    assert gbk.status_code == 200
+    # a body that is not what its header says, and a charset we do not read: clear 4xx
+    bad = client.post(
+        "/api/v1/match",
+        content=b'{"text": "\xff\xff\xff"}',
+        headers={**CLERK, "Content-Type": "application/json; charset=gb18030"},
+    )
+    assert bad.status_code == 400 and "gb18030" in bad.json()["detail"]
+    odd = client.post(
+        "/api/v1/match",
+        content=body,
+        headers={**CLERK, "Content-Type": "application/json; charset=x-unknown-7"},
+    )
+    assert odd.status_code == 415
+
+
 # --- limits
+
+
+def test_service_start_removes_leftovers_of_killed_builds(built_settings, shared_matcher, tmp_path):
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead = built_settings.index_root / f".building-{int(gone.stdout)}-0badf00d"
+    dead.mkdir()
+    app = create_app(
+        built_settings,
+        matcher=shared_matcher,
+        ticket_store=TicketStore(f"sqlite:///{tmp_path}/t.db"),
+        keys=KeyRing.parse(KEYS),
+    )
+    with TestClient(app):
+        assert not dead.exists()
 
 
 def test_rate_limit_answers_429_with_retry_after(built_settings, shared_matcher, tmp_path):

@@ -12,9 +12,9 @@ from qis_match.errors import CatalogError
 from service.deps import require
 from service.schemas import CatalogValidationOut
 from service.security import Principal
+from service.uploads import save_uploads
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
-MAX_UPLOAD = 50 * 1024 * 1024
 
 
 @router.post(
@@ -30,25 +30,7 @@ async def validate(
 ) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        names = []
-        for f in files:
-            name = Path(f.filename or "").name
-            if name not in {
-                "institutions.csv",
-                "capabilities.csv",
-                "institutions.xlsx",
-                "capabilities.xlsx",
-            } and not name.endswith(".xlsx"):
-                raise HTTPException(
-                    422,
-                    f"unexpected file {name!r}: send institutions.csv and capabilities.csv, or one .xlsx",
-                )
-            data = await f.read(MAX_UPLOAD + 1)
-            if len(data) > MAX_UPLOAD:
-                raise HTTPException(413, f"{name} is larger than {MAX_UPLOAD // 1024 // 1024} MB")
-            (d / name).write_bytes(data)
-            names.append(name)
-        target = d / names[0] if len(names) == 1 and names[0].endswith(".xlsx") else d
+        target = await save_uploads(files, d)
         try:
             cat = load_catalog(target)
         except CatalogError as exc:
