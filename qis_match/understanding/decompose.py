@@ -189,7 +189,7 @@ class NeedUnderstanding:
         signal_sub = (status_hits or own_hits or [None])[0]
         sub = (
             signal_sub.sub_service
-            if signal_sub
+            if signal_sub and signal_sub.sub_service
             else self.classifier.best_sub_service(span.text, code, X=row.get(span.text))[0]
         )
         subs = self.taxonomy.sub_services

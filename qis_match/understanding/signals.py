@@ -42,7 +42,11 @@ def load_rules(path: Path | None = None) -> tuple[SignalRule, ...]:
         raw = yaml.safe_load(fh)["rules"]
     return tuple(
         SignalRule(
-            r["name"], re.compile(r["pattern"]), r["category"], r["sub_service"], float(r["floor"])
+            r["name"],
+            re.compile(r["pattern"]),
+            r["category"],
+            r.get("sub_service") or "",  # empty: the classifier names the sub-service
+            float(r["floor"]),
         )
         for r in raw
     )
