@@ -8,6 +8,8 @@
     qis-match catalog generate [--lines N] [--out DIR] [--seed S]
     qis-match catalog validate [PATH]
     qis-match gaps [--demo] [--report DIR]        (demand-gap analytics, issue #8)
+    qis-match index verify [VERSION ...] [--json] (checksums, files, one known query)
+    qis-match index use VERSION                   (pin CURRENT to a version that verifies)
 
 Errors the user can fix (bad input, unknown region, no index) print one clear line and exit 2;
 in stdin mode a bad line yields an ``{"error": …}`` object and the other lines go on.
@@ -383,9 +385,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             log_level="warning",
+            proxy_headers=False,  # the app reads them, from QIS_TRUSTED_PROXIES only
         )
     else:
-        uvicorn.run(create_app(s, keys=keys), host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(
+            create_app(s, keys=keys),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            proxy_headers=False,  # uvicorn would trust X-Forwarded-For from 127.0.0.1
+        )
     return 0
 
 
@@ -417,6 +426,61 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
     )
     print(
         f"use it: QIS_ENCODER=sentence-transformers QIS_ENCODER_MODEL={report.path} qis-match build"
+    )
+    return 0
+
+
+def cmd_index_verify(args: argparse.Namespace) -> int:
+    """Every version (or the named ones): checksums, every file opened, one known query."""
+    from qis_match.store.index_store import IndexStore
+
+    store = IndexStore(_settings(args).index_root)
+    current, problem = store.read_current()
+    names = args.versions or store.versions()
+    if not names and problem:
+        print(f"no index at {store.root} ({problem}): run `qis-match build`", file=sys.stderr)
+        return 1
+    reports = [store.verify(store.root / v) for v in names]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "current": current,
+                    "current_problem": problem,
+                    "versions": [{**r.to_dict(), "current": r.version == current} for r in reports],
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        if problem:
+            print(f"CURRENT: {problem}")
+        for r in reports:
+            mark = " (CURRENT)" if r.version == current else ""
+            verdict = "ok" if r.ok else f"BAD: {r.reason}"
+            print(f"{r.version}{mark}: {verdict} ({r.files_checked} files checked, {r.seconds} s)")
+            for note in r.notes:
+                print(f"  note: {note}")
+    bad = [r for r in reports if not r.ok]
+    # Exit 1 when what serves (CURRENT's version) or a version named on the line is bad.
+    if problem or any(r.version == current or args.versions for r in bad):
+        return 1
+    return 0
+
+
+def cmd_index_use(args: argparse.Namespace) -> int:
+    from qis_match.store.index_store import IndexStore, IndexVerifyError
+
+    store = IndexStore(_settings(args).index_root)
+    before = store.current_version()
+    try:
+        report = store.use(args.version)
+    except IndexVerifyError as exc:
+        print(f"qis-match: error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"CURRENT is now {report.version} (was {before}); verified in {report.seconds} s. "
+        "A running service switches within QIS_INDEX_CHECK_SECONDS."
     )
     return 0
 
@@ -551,6 +615,20 @@ def build_parser() -> argparse.ArgumentParser:
     from qis_match.analytics.cli import add_parser as add_gaps
 
     add_gaps(sub, _add_common)
+
+    ix = sub.add_parser("index", help="verify the index versions, or pin one by hand")
+    isub = ix.add_subparsers(dest="index_command", required=True)
+    iv = isub.add_parser(
+        "verify", help="check versions: checksums, every file opened, one known query answered"
+    )
+    iv.add_argument("versions", nargs="*", metavar="VERSION", help="default: every version")
+    iv.add_argument("--json", action="store_true")
+    _add_common(iv)
+    iv.set_defaults(func=cmd_index_verify)
+    iu = isub.add_parser("use", help="point CURRENT at VERSION (it must verify)")
+    iu.add_argument("version", metavar="VERSION")
+    _add_common(iu)
+    iu.set_defaults(func=cmd_index_use)
 
     c = sub.add_parser("catalog", help="demo catalog generation and validation")
     csub = c.add_subparsers(dest="catalog_command", required=True)

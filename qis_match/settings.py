@@ -207,9 +207,9 @@ class Settings(BaseSettings):
     )
     rate_limit_cost_seconds: float = Field(
         0.1,
-        description="A request is charged one rate-limit token per this many seconds it takes "
-        "(at least one): a client's budget is rate_limit_per_minute × this of service time a "
-        "minute. 0: count requests only.",
+        description="A request is charged one rate-limit token per this many seconds of service "
+        "it had (at least one; its share of the cores while it ran): a client's budget is about "
+        "rate_limit_per_minute × this of service a minute. 0: count requests only.",
     )
 
     # --- demand log and analytics (issue #8)

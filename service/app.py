@@ -20,9 +20,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from qis_match.errors import IndexNotBuiltError, InputError, QisError
+from qis_match.errors import IndexNotBuiltError, InputError
 from qis_match.pipeline import Matcher
 from qis_match.settings import Settings, get_settings
+from qis_match.store.index_store import IndexStore, IndexVerifyError
 from qis_match.store.tickets import (
     InvalidTransition,
     TicketError,
@@ -31,13 +32,14 @@ from qis_match.store.tickets import (
     VersionConflict,
 )
 from service.bodylimit import BodySizeLimit
+from service.charset import JsonCharset
 from service.deps import AppState
 from service.docs import DOCS_CSP, DOCS_PATHS, mount_offline_docs
 from service.openapi import document_error_details
 from service.ratelimit import RateLimitMiddleware
 from service.reload import IndexReloader
 from service.routers import analytics, catalog, index_admin, matching, ops, pages, tickets
-from service.security import KeyRing
+from service.security import ClientAddress, KeyRing
 
 log = logging.getLogger("qis_match.service")
 STATIC = Path(__file__).parent / "static"
@@ -94,11 +96,10 @@ class Metrics(BaseHTTPMiddleware):
 
 def _open(st: AppState, matcher: Matcher | None, ticket_store: TicketStore | None) -> None:
     s = st.settings
-    try:
-        st.matcher = matcher or Matcher(s)
-    except QisError as exc:
-        st.matcher_error = str(exc)
-        log.error("no index: %s", exc)
+    if matcher is not None:
+        st.matcher = matcher
+    else:  # the newest version that verifies and loads; /health says so when not CURRENT's
+        st.reloader.reload_now()
     try:
         st.store = ticket_store or TicketStore(s.db_url, s.time_limit_days)
     except (SQLAlchemyError, OSError) as exc:  # retried on use (deps.store)
@@ -121,6 +122,8 @@ def create_app(
     async def lifespan(app: FastAPI):
         if st.matcher is None and st.store is None:
             _open(st, matcher, ticket_store)
+        # the scratch folders of builds killed since the last start (up to tens of MB each)
+        IndexStore(settings.index_root).clean_leftovers()
         yield
         if st.store is not None:
             st.store.close()
@@ -139,8 +142,13 @@ def create_app(
     app.add_middleware(Metrics, registry=registry)
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(
-            RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, keys=keys
+            RateLimitMiddleware,
+            per_minute=settings.rate_limit_per_minute,
+            keys=keys,
+            address=ClientAddress(settings.trusted_proxies, settings.forwarded_header),
+            cost_seconds=settings.rate_limit_cost_seconds,
         )
+    app.add_middleware(JsonCharset)  # inside the size limit: a GB18030 body is counted first
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(InputError)
@@ -150,6 +158,17 @@ def create_app(
     @app.exception_handler(IndexNotBuiltError)
     async def _index(_: Request, exc: IndexNotBuiltError):
         return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(IndexVerifyError)
+    async def _unverified(_: Request, exc: IndexVerifyError):
+        log.error("%s", exc)  # where the rejected version lies is for the operator's log only
+        return JSONResponse(
+            {
+                "detail": f"the new index version failed verification and was not published "
+                f"({exc.report.reason}); the current version still serves"
+            },
+            status_code=503,
+        )
 
     @app.exception_handler(TicketNotFound)
     async def _missing(_: Request, exc: TicketNotFound):

@@ -286,8 +286,20 @@ class CatalogValidationOut(BaseModel):
     issues: list[CatalogIssueOut]
 
 
+class IndexProblemOut(BaseModel):
+    version: str = Field(description="an index version, or CURRENT itself")
+    reason: str
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
-    index_version: str | None
+    index_version: str | None = Field(description="the version serving")
     catalog_version: str | None
     database: Literal["ok", "unavailable"]
+    index_degraded: bool = Field(
+        False, description="CURRENT's version does not serve (an older good one may)"
+    )
+    index_wanted: str | None = Field(None, description="the version CURRENT names")
+    index_problems: list[IndexProblemOut] = Field(
+        default_factory=list, description="versions that could not be served, and why"
+    )

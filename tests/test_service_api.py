@@ -377,7 +377,9 @@ def test_service_start_removes_leftovers_of_killed_builds(built_settings, shared
 
 
 def test_rate_limit_answers_429_with_retry_after(built_settings, shared_matcher, tmp_path):
-    s = built_settings.model_copy(update={"rate_limit_per_minute": 6})
+    # Counted only (cost off): this test counts requests; charging by cost is
+    # tests/test_client_identity.py.
+    s = built_settings.model_copy(update={"rate_limit_per_minute": 6, "rate_limit_cost_seconds": 0})
     app = create_app(
         s,
         matcher=shared_matcher,

@@ -1,4 +1,8 @@
-"""Operations: health (with the index and database it depends on) and Prometheus metrics."""
+"""Operations: health (with the index and database it depends on) and Prometheus metrics.
+
+When the index version ``CURRENT`` names cannot be served (damaged, fails verification), health
+says ``"status": "degraded"`` with ``index_degraded``, the version wanted, the one serving and why
+(``index_problems``), and ``/metrics`` has ``qis_index_degraded 1`` (service/reload.py)."""
 
 from __future__ import annotations
 
@@ -23,13 +27,18 @@ def health(st: AppState = Depends(state)) -> Response:
     except Exception:  # noqa: BLE001 - any failure means the database cannot serve
         db = "unavailable"
     m = st.matcher
+    index = st.reloader.status.to_dict() if st.reloader is not None else {}
+    degraded = m is None or db != "ok" or bool(index.get("index_degraded"))
     body = {
-        "status": "ok" if m is not None and db == "ok" else "degraded",
+        "status": "degraded" if degraded else "ok",
         "index_version": m.index.version if m else None,
         "catalog_version": m.index.manifest.get("catalog_version") if m else None,
         "database": db,
+        **index,
     }
-    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+    # An older good version serving (index_degraded) still answers every request: 200, so that
+    # a load balancer keeps the instance; 503 only when no index or no database serves.
+    return JSONResponse(body, status_code=200 if m is not None and db == "ok" else 503)
 
 
 @router.get("/metrics", include_in_schema=False)

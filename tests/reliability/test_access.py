@@ -194,7 +194,13 @@ def test_rate_limit_cannot_be_lifted_with_made_up_keys(built_settings, matcher, 
 
     from .reliability_support import make_app
 
-    app = make_app(built_settings, matcher, f"sqlite:///{tmp_path}/t.db", rate_limit_per_minute=6)
+    app = make_app(
+        built_settings,
+        matcher,
+        f"sqlite:///{tmp_path}/t.db",
+        rate_limit_per_minute=6,
+        rate_limit_cost_seconds=0,  # counted only: this test counts requests
+    )
     with TestClient(app) as c:
         codes = [
             c.get("/api/v1/resources/NOPE", headers={"X-API-Key": f"made-up-{i:020d}"}).status_code
