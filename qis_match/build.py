@@ -53,12 +53,32 @@ def build_index(
     progress: bool = True,
     classifier: NeedClassifier | None = None,
     runner: BatchRunner | None = None,
+    updates: bool | None = None,
 ) -> BuildReport:
     """Build and publish a new index version; the previous one serves until this one is complete.
 
-    ``runner`` embeds elsewhere (``--ray``: :class:`qis_match.encoders.distributed.RayEmbedder`)."""
+    ``runner`` embeds elsewhere (``--ray``: :class:`qis_match.encoders.distributed.RayEmbedder`).
+
+    ``updates``: build over the catalog *and* the journal of accepted catalog updates
+    (:mod:`qis_match.catalog.updates`), so that a rebuild equals a fresh build over (catalog +
+    all updates). Default: when the catalog is the configured one (``settings.catalog_dir``);
+    another catalog (``--catalog OTHER``) is built as it is unless ``updates=True``. Updates
+    journaled while the build ran are replayed onto it before the lock is released."""
+    from qis_match.catalog.updates import UpdateJournal, apply_updates
+
     t0 = time.perf_counter()
-    catalog = load_catalog(catalog_path or settings.catalog_dir)
+    path_in = Path(catalog_path or settings.catalog_dir)
+    if updates is None:
+        updates = catalog_path is None or _same_path(path_in, settings.catalog_dir)
+    catalog = load_catalog(path_in)
+    journal = UpdateJournal(settings.catalog_updates_dir)
+    applied: int | None = None
+    entries = []
+    if updates:
+        applied = journal.last_seq()
+        entries = journal.entries()
+        applied = max([applied, *(e.seq for e in entries)])
+        catalog = apply_updates(catalog, entries)
     if catalog.lines.empty:
         from qis_match.errors import CatalogError
 
@@ -134,6 +154,9 @@ def build_index(
             "lines": int(len(lines)),
             "passages": int(len(passages)),
             "rejected_rows": len({(i.file, i.row) for i in catalog.errors}),
+            # the catalog update journal: up to which entry it is in (None: left out)
+            "catalog_updates_applied": applied,
+            "catalog_updates_included": len(entries),
             "embedding": emb_stats,
             "classifier": classifier_stats,
             "seconds": {
@@ -148,11 +171,34 @@ def build_index(
         }
         with store.writer_lock():  # not in the middle of an update's publish
             path = store.commit(build_dir, manifest)
+            if updates and journal.last_seq() > (applied or 0):
+                # updates accepted while this build ran (on the version it replaces): into it
+                from qis_match.update import replay_pending
+
+                try:
+                    replayed = replay_pending(settings, encoder, tokenizer, store=store)
+                except Exception as exc:  # noqa: BLE001 - the build is published; say so
+                    log.warning(
+                        "build published; replaying newer catalog updates failed: %s "
+                        "(the next update or build includes them)",
+                        exc,
+                    )
+                    replayed = None
+                if replayed is not None:
+                    path = replayed.path
+                    manifest = {k: v for k, v in replayed.manifest.items() if k != "index_version"}
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
     log.info("index %s: %d lines, %d passages", path.name, len(lines), len(passages))
     return BuildReport(path, {**manifest, "index_version": path.name}, catalog)
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def retrain_classifier(

@@ -1,7 +1,9 @@
 """The ``qis-match`` command.
 
     qis-match build [--catalog DIR] [--ray auto|ADDRESS] [--dense-index KIND]
+                    [--with-updates | --without-updates]
     qis-match update [--catalog DIR] [--remove ID ...]
+    qis-match update --list [--json]              (the catalog update journal a build includes)
     qis-match match "TEXT" [--region 湖北省武汉市] [--top 10] [--json] [filters]
     qis-match match < requests.txt --json          (one request per line, one JSON per line)
     qis-match eval data/eval/dev.tsv [--json]
@@ -64,16 +66,20 @@ def cmd_build(args: argparse.Namespace) -> int:
     from qis_match.build import build_index
 
     s = _settings(args)
-    if args.dense_index:
+    if getattr(args, "dense_index", None):  # `serve` builds through here, without these flags
         s = s.model_copy(update={"dense_index": args.dense_index})
     runner = None
-    if args.ray:
+    if getattr(args, "ray", None):
         from qis_match.encoders.distributed import RayEmbedder
 
         runner = RayEmbedder(s, args.ray)
     try:
         report = build_index(
-            s, Path(args.catalog) if args.catalog else None, progress=not args.quiet, runner=runner
+            s,
+            Path(args.catalog) if args.catalog else None,
+            progress=not args.quiet,
+            runner=runner,
+            updates=getattr(args, "updates", None),
         )
     finally:
         if runner is not None:
@@ -92,13 +98,31 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"  dense index: {m['dense_index']}\n"
         f"  {m['seconds']['total']:.1f} s (embedding {m['seconds']['embed']:.1f} s)"
     )
+    _print_updates_included(s, m)
     _print_classifier(m)
     return 0
+
+
+def _print_updates_included(s: Settings, m: dict) -> None:
+    from qis_match.catalog.updates import UpdateJournal
+
+    n = len(UpdateJournal(s.catalog_updates_dir).entries())
+    if m.get("catalog_updates_applied") is not None:
+        if n:
+            print(f"  catalog updates: {n} included from {s.catalog_updates_dir}")
+    elif n:
+        print(
+            f"  catalog updates: {n} in {s.catalog_updates_dir} NOT included (another catalog "
+            "or --without-updates; --with-updates includes them)",
+            file=sys.stderr,
+        )
 
 
 def cmd_update(args: argparse.Namespace) -> int:
     from qis_match.update import update_index
 
+    if args.list:
+        return _list_updates(_settings(args), args.json)
     r = update_index(
         _settings(args), Path(args.upsert) if args.upsert else None, args.remove, progress=True
     )
@@ -120,6 +144,51 @@ def cmd_update(args: argparse.Namespace) -> int:
             f"{len(r.upserted)} added/replaced, {len(r.removed)} removed, "
             f"{r.new_passages} new texts embedded, {r.retired_passages} retired, {r.seconds:.1f} s"
         )
+    return 0
+
+
+def _list_updates(s: Settings, as_json: bool) -> int:
+    """The journal of accepted catalog updates, oldest first, and whether the index has each."""
+    from qis_match.catalog.updates import UpdateJournal
+    from qis_match.store.index_store import IndexStore
+
+    entries = UpdateJournal(s.catalog_updates_dir).entries()
+    try:
+        path = IndexStore(s.index_root).current_path()
+        applied = json.loads((path / "manifest.json").read_text("utf-8")).get(
+            "catalog_updates_applied", 0
+        )
+    except (QisError, OSError, ValueError):
+        applied = None
+    rows = [
+        {
+            "seq": e.seq,
+            "at": e.meta.get("at"),
+            "upserted": e.upserted,
+            "removed": e.removed,
+            "files": sorted(e.meta.get("files", {})),
+            "in_index": applied is not None and e.seq <= applied,
+            "path": str(e.path),
+        }
+        for e in entries
+    ]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    if not rows:
+        print(f"no catalog updates in {s.catalog_updates_dir}")
+        return 0
+    for r in rows:
+        ups, rem = r["upserted"], r["removed"]
+        print(
+            f"{r['seq']:6d}  {r['at']}  +{len(ups)} {','.join(ups[:5])}{'…' if len(ups) > 5 else ''}"
+            f"  -{len(rem)} {','.join(rem[:5])}{'…' if len(rem) > 5 else ''}"
+            f"  {'in index' if r['in_index'] else 'NOT in the current index'}"
+        )
+    print(
+        f"{len(rows)} update(s) in {s.catalog_updates_dir}; `qis-match build` includes them "
+        f"(over {s.catalog_dir})"
+    )
     return 0
 
 
@@ -526,6 +595,22 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "flat", "ivf-fp16", "ivf-sq8", "ivf-pq", "hnsw"],
         help="FAISS index kind (QIS_DENSE_INDEX; auto = exact below QIS_ANN_THRESHOLD passages)",
     )
+    bu = b.add_mutually_exclusive_group()
+    bu.add_argument(
+        "--with-updates",
+        dest="updates",
+        action="store_const",
+        const=True,
+        help="include the catalog update journal (default only for the configured catalog)",
+    )
+    bu.add_argument(
+        "--without-updates",
+        dest="updates",
+        action="store_const",
+        const=False,
+        help="build the catalog as it is, without the accepted updates (`update --list`)",
+    )
+    b.set_defaults(updates=None)
     _add_common(b)
     b.set_defaults(func=cmd_build)
 
@@ -538,6 +623,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="catalog (dir or .xlsx, usual format) whose institutions/experts/instruments are added or replace those with the same id",
     )
     u.add_argument("--remove", nargs="+", default=[], metavar="ID", help="resource ids to remove")
+    u.add_argument(
+        "--list",
+        action="store_true",
+        help="list the accepted updates (the journal `build` includes) instead of updating",
+    )
     u.add_argument("--json", action="store_true")
     _add_common(u)
     u.set_defaults(func=cmd_update)

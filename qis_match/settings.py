@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     index_check_seconds: float = Field(
         2.0, description="How often the service looks for a newer index version (CURRENT)."
     )
+    catalog_updates: Path | None = Field(
+        None,
+        description="Journal of every accepted catalog update (`qis-match update`, POST "
+        "/api/v1/index/update), default <home>/catalog-updates; `qis-match build` over the "
+        "configured catalog includes them (qis_match/catalog/updates.py).",
+    )
+
+    @property
+    def catalog_updates_dir(self) -> Path:
+        return self.catalog_updates or self.home / "catalog-updates"
 
     # --- need detection and abstention
     needs_model: Literal["classifier", "retrieval"] = Field(
@@ -216,6 +226,11 @@ class Settings(BaseSettings):
     demand_log: bool = Field(
         True, description="Record API and console matches in the demand log (CLI: match --log)."
     )
+    demand_spool_max_bytes: int = Field(
+        50_000_000,
+        description="Most bytes of demand-log rows kept on disk while the database cannot write "
+        "(<home>/demand-spool.jsonl, written to the database at the next write that succeeds).",
+    )
     analytics_demo_requests: int = Field(
         2000, description="Requests the demo-demand generator sends through the matcher."
     )
@@ -248,6 +263,16 @@ class Settings(BaseSettings):
     @property
     def cache_path(self) -> Path:
         return self.embedding_cache or self.home / "embeddings.sqlite"
+
+    demand_spool: Path | None = Field(
+        None,
+        description="Where demand-log rows wait while the database cannot write (default "
+        "<home>/demand-spool.jsonl).",
+    )
+
+    @property
+    def demand_spool_path(self) -> Path:
+        return self.demand_spool or self.home / "demand-spool.jsonl"
 
     @classmethod
     def settings_customise_sources(

@@ -26,6 +26,7 @@ import pandas as pd
 from qis_match.build import passages_for
 from qis_match.catalog import load_catalog
 from qis_match.catalog.passages import catalog_tables
+from qis_match.catalog.updates import UpdateJournal
 from qis_match.encoders import Encoder, make_encoder
 from qis_match.encoders.batch import embed_texts
 from qis_match.errors import CatalogError
@@ -64,6 +65,10 @@ def update_index(
     instruments replace those with the same ids or are added. It must be valid as a whole: one
     bad row rejects the update (with its row and column) and nothing changes. ``remove``: resource
     ids to take out; removing an institution also removes the instruments it owns.
+
+    The accepted change is written to the catalog update journal (``qis_match.catalog.updates``)
+    before CURRENT switches, so that ``qis-match build`` keeps it; journal entries the current
+    index lacks (a crash between the two) are replayed first.
     """
     remove = list(dict.fromkeys(remove or []))
     if upsert is None and not remove:
@@ -71,6 +76,78 @@ def update_index(
     store = IndexStore(settings.index_root)
     with store.writer_lock():
         return _update(settings, store, upsert, remove, encoder, tokenizer, progress)
+
+
+def replay_pending(
+    settings: Settings,
+    encoder: Encoder | None = None,
+    tokenizer: QiTokenizer | None = None,
+    store: IndexStore | None = None,
+) -> UpdateReport | None:
+    """Publish the journal entries the current index lacks (None when it lacks none). The caller
+    may hold the writer lock already (``store`` given): a build does, at its publish."""
+    if store is not None:
+        return _update(settings, store, None, [], encoder, tokenizer, False, replay_only=True)
+    store = IndexStore(settings.index_root)
+    with store.writer_lock():
+        return _update(settings, store, None, [], encoder, tokenizer, False, replay_only=True)
+
+
+def _apply(
+    res: pd.DataFrame,
+    lines: pd.DataFrame,
+    delta,
+    remove: list[str],
+    known: dict[str, int],
+    added_texts: list[str],
+    first_new: int,
+    taxonomy,
+    strict: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str], set[str]]:
+    """Resources and lines after one change; an unseen text gets the next passage id from
+    ``first_new`` on (and goes into ``known`` and ``added_texts``). ``strict``: a change being
+    accepted (not one replayed): the same id both added and removed, or a line id that another
+    institution's line has already, rejects it."""
+    new_res = res.iloc[0:0]
+    new_lines = lines.iloc[0:0].drop(columns="passage_id")
+    if delta is not None:
+        new_lines, new_res = catalog_tables(delta, taxonomy)
+    upserted = new_res["resource_id"].tolist()
+    if strict and set(remove) & set(upserted):
+        raise ValueError("the same id is both removed and added")
+    gone = set(remove) | set(upserted)
+    owned = res["institution_id"].isin(set(remove)) & (res["resource_type"] == "instrument")
+    gone |= set(res.loc[owned, "resource_id"])
+    kept_lines = lines[~lines["resource_id"].isin(gone)]
+    if strict and len(new_lines):
+        kept = kept_lines[kept_lines["resource_type"] == "institution"]
+        owner = dict(zip(kept["line_id"], kept["resource_id"], strict=True))
+        clash = [
+            (lid, owner[lid])
+            for lid in new_lines.loc[new_lines["resource_type"] == "institution", "line_id"]
+            if lid in owner
+        ]
+        if clash:
+            shown = ", ".join(f"{lid!r} (a line of {who!r})" for lid, who in clash[:5])
+            raise CatalogError(
+                f"update rejected, nothing changed: capabilities, column 'line_id': "
+                f"{len(clash)} line id(s) already in the catalog: {shown}"
+            )
+    resources = pd.concat([res[~res["resource_id"].isin(gone)], new_res], ignore_index=True)
+    new_pid = np.zeros(len(new_lines), dtype=np.int64)
+    if len(new_lines):
+        fresh, fresh_of_line = passages_for(new_lines)
+        pid_of_fresh = np.zeros(len(fresh), dtype=np.int64)
+        for j, text in enumerate(fresh["text"]):
+            pid = known.get(text)
+            if pid is None:
+                pid = first_new + len(added_texts)
+                known[text] = pid
+                added_texts.append(text)
+            pid_of_fresh[j] = pid
+        new_pid = pid_of_fresh[fresh_of_line]
+    out = pd.concat([kept_lines, new_lines.assign(passage_id=new_pid)], ignore_index=True)
+    return resources, out[lines.columns], upserted, gone
 
 
 def _update(
@@ -81,7 +158,8 @@ def _update(
     encoder: Encoder | None,
     tokenizer: QiTokenizer | None,
     progress: bool,
-) -> UpdateReport:
+    replay_only: bool = False,
+) -> UpdateReport | None:
     t0 = time.perf_counter()
     current = store.load()
     old_res, old_lines, old_passages = current.resources, current.lines, current.passages
@@ -91,50 +169,82 @@ def _update(
             f"index was built with {current.manifest.get('encoder')!r}, not {encoder.name!r}: "
             "run `qis-match build`"
         )
-    unknown = sorted(set(remove) - set(old_res["resource_id"]))
-    if unknown:
-        raise CatalogError(f"cannot remove unknown resource id(s): {', '.join(unknown[:10])}")
-
-    new_res = old_res.iloc[0:0]
-    new_lines = old_lines.iloc[0:0].drop(columns="passage_id")
-    delta_version = ""
-    if upsert is not None:
-        delta = load_catalog(upsert)
-        if delta.errors:
-            first = "; ".join(str(e) for e in delta.errors[:5])
-            raise CatalogError(
-                f"update rejected, nothing changed: {len(delta.errors)} error(s): {first}"
-            )
-        new_lines, new_res = catalog_tables(delta, load_taxonomy())
-        delta_version = delta.version
-    upserted = new_res["resource_id"].tolist()
-    if set(remove) & set(upserted):
-        raise ValueError("the same id is both removed and added")
-    gone = set(remove) | set(upserted)
-    owned = old_res["institution_id"].isin(set(remove)) & (old_res["resource_type"] == "instrument")
-    gone |= set(old_res.loc[owned, "resource_id"])
-
-    resources = pd.concat([old_res[~old_res["resource_id"].isin(gone)], new_res], ignore_index=True)
-    kept_lines = old_lines[~old_lines["resource_id"].isin(gone)]
-
-    # Passage ids of the new lines: existing text → its id, unseen text → appended.
-    fresh, fresh_of_line = passages_for(new_lines) if len(new_lines) else (None, None)
+    journal = UpdateJournal(settings.catalog_updates_dir)
+    # Up to which journal entry this index holds the journal; None: built without it (no
+    # replay); absent: built before the journal existed, when it was empty.
+    applied = current.manifest.get("catalog_updates_applied", 0)
+    pending = journal.entries(after=applied) if applied is not None else []
+    if replay_only and not pending:
+        return None
+    taxonomy = load_taxonomy()
+    # text → passage id; one id per text (a fresh build's passages are unique texts too)
     known = dict(zip(old_passages["text"], old_passages["passage_id"], strict=True))
+    n_old = len(old_passages)
     added_texts: list[str] = []
-    new_pid = np.zeros(len(new_lines), dtype=np.int64)
-    if fresh is not None:
-        next_id = len(old_passages)
-        pid_of_fresh = np.zeros(len(fresh), dtype=np.int64)
-        for j, text in enumerate(fresh["text"]):
-            pid = known.get(text)
-            if pid is None:
-                pid = next_id + len(added_texts)
-                added_texts.append(text)
-            pid_of_fresh[j] = pid
-        new_pid = pid_of_fresh[fresh_of_line]
-    lines = pd.concat([kept_lines, new_lines.assign(passage_id=new_pid)], ignore_index=True)[
-        old_lines.columns
-    ]
+    resources, lines = old_res, old_lines
+    changes: list[dict] = []
+    for entry in pending:  # accepted, recorded, but not in this index (a crash before the switch)
+        delta = load_catalog(entry.catalog) if entry.catalog is not None else None
+        if delta is not None and delta.errors:
+            log.warning(
+                "replaying catalog update %s: %d row(s) no longer valid, left out; first: %s",
+                entry.name,
+                len(delta.errors),
+                delta.errors[0],
+            )
+        live = set(resources["resource_id"])
+        resources, lines, ups, _ = _apply(
+            resources,
+            lines,
+            delta,
+            [r for r in entry.removed if r in live],
+            known,
+            added_texts,
+            n_old,
+            taxonomy,
+            strict=False,
+        )
+        changes.append(
+            {
+                "at": entry.meta.get("at"),
+                "upserted": ups,
+                "removed": sorted(set(entry.removed)),
+                "source": str(entry.path),
+                "source_version": delta.version if delta is not None else None,
+                "from_index_version": current.version,
+                "journal_seq": entry.seq,
+                "replayed": True,
+            }
+        )
+        log.warning("replayed catalog update %s into the index", entry.name)
+
+    upserted: list[str] = []
+    gone: set[str] = set()
+    if not replay_only:
+        unknown = sorted(set(remove) - set(resources["resource_id"]))
+        if unknown:
+            raise CatalogError(f"cannot remove unknown resource id(s): {', '.join(unknown[:10])}")
+        delta = None
+        if upsert is not None:
+            delta = load_catalog(upsert)
+            if delta.errors:
+                first = "; ".join(str(e) for e in delta.errors[:5])
+                raise CatalogError(
+                    f"update rejected, nothing changed: {len(delta.errors)} error(s): {first}"
+                )
+        resources, lines, upserted, gone = _apply(
+            resources, lines, delta, remove, known, added_texts, n_old, taxonomy, strict=True
+        )
+        changes.append(
+            {
+                "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "upserted": upserted,
+                "removed": sorted(set(remove)),
+                "source": str(upsert) if upsert else None,
+                "source_version": (delta.version if delta is not None else "") or None,
+                "from_index_version": current.version,
+            }
+        )
     passages = pd.concat(
         [
             old_passages,
@@ -169,26 +279,21 @@ def _update(
     )
     bm25.set_alive(alive)
 
-    change = {
-        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "upserted": upserted,
-        "removed": sorted(set(remove)),
-        "source": str(upsert) if upsert else None,
-        "source_version": delta_version or None,
-        "from_index_version": current.version,
-    }
-    catalog_version = hashlib.sha256(
-        json.dumps(
-            [
-                current.manifest.get("catalog_version"),
-                change["upserted"],
-                change["removed"],
-                delta_version,
-            ]
-        ).encode()
-    ).hexdigest()[:16]
+    catalog_version = current.manifest.get("catalog_version")
+    for change in changes:
+        catalog_version = hashlib.sha256(
+            json.dumps(
+                [
+                    catalog_version,
+                    change["upserted"],
+                    change["removed"],
+                    change["source_version"] or "",
+                ]
+            ).encode()
+        ).hexdigest()[:16]
 
     build_dir = store.new_build_dir()
+    entry = None
     try:
         for name in SHARED_FILES:
             if (current.path / name).exists():
@@ -202,6 +307,17 @@ def _update(
         manifest = {
             k: v for k, v in current.manifest.items() if k not in ("index_version", "format")
         }
+        last = pending[-1].seq if pending else applied
+        if not replay_only:
+            # Write-ahead: the change is in the journal before CURRENT names a version with it.
+            entry = journal.append(
+                upsert,
+                upserted,
+                remove,
+                {"from_index_version": current.version, "catalog": str(settings.catalog_dir)},
+            )
+            changes[-1]["journal_seq"] = entry.seq
+            last = entry.seq if applied is not None else None
         manifest.update(
             catalog_version=catalog_version,
             institutions=int(counts.get("institution", 0)),
@@ -210,12 +326,15 @@ def _update(
             lines=int(len(lines)),
             passages=int(len(passages)),
             live_passages=int(alive.sum()),
-            catalog_changes=[*current.manifest.get("catalog_changes", []), change],
+            catalog_changes=[*current.manifest.get("catalog_changes", []), *changes],
+            catalog_updates_applied=last,
             updated_from=current.version,
         )
         path = store.commit(build_dir, manifest)
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
+        if entry is not None and not _published(store, entry.seq):
+            journal.discard(entry)  # not published: the update did not happen
         raise
     report = UpdateReport(
         path,
@@ -236,3 +355,14 @@ def _update(
         report.seconds,
     )
     return report
+
+
+def _published(store: IndexStore, seq: int) -> bool:
+    """Whether CURRENT names a version holding journal entry ``seq`` (a failure after the
+    switch must not take back an update that is being served)."""
+    try:
+        manifest = json.loads((store.current_path() / "manifest.json").read_text("utf-8"))
+    except Exception:  # noqa: BLE001 - no readable current version: not published
+        return False
+    changes = manifest.get("catalog_changes") or [{}]
+    return changes[-1].get("journal_seq") == seq

@@ -295,7 +295,12 @@ class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     index_version: str | None = Field(description="the version serving")
     catalog_version: str | None
-    database: Literal["ok", "unavailable"]
+    database: Literal["ok", "read-only", "unavailable"] = Field(
+        description="ok: answers and would take a write (probed without writing)"
+    )
+    demand_spooled: int = Field(
+        0, description="matches whose demand-log rows wait on disk for the database"
+    )
     index_degraded: bool = Field(
         False, description="CURRENT's version does not serve (an older good one may)"
     )

@@ -184,3 +184,56 @@ def test_cli_match_log(built_settings, monkeypatch, tmp_path, capsys):
     assert requests["channel"].tolist() == ["cli"]
     assert cli.main(["match", "压力表到期要送检", "--json"]) == 0  # without --log: not recorded
     assert DemandLog(db).count() == 1
+
+
+def test_ticket_api_returns_and_logs_only_redacted_text(client):
+    """Issue 23: override reasons, status notes and feedback typed into the ticket API come back
+    (and are logged in the demand tables) redacted, never as typed."""
+    text, region = "压力表到期要送检，联系人王经理13800001234", "湖北省武汉市"
+    m = client.post("/api/v1/match", json={"text": text, "region": region}).json()
+    b = m["bundle"][0]
+    choice = {
+        "category": b["category"],
+        "institution_id": b["referrals"][0]["institution_id"],
+        "override_reason": "企业指定，欧阳娜娜负责，微信号：zhang_wei88",
+    }
+    r = client.post(
+        "/api/v1/tickets", json={"text": text, "region": region, "choices": [choice]}, headers=CLERK
+    )
+    assert r.status_code == 201, r.text
+    tid, bodies = r.json()["id"], [r.text]
+    r = client.post(
+        f"/api/v1/tickets/{tid}/status",
+        json={"status": "已转介", "version": 1, "note": "已电话联系138.0000.1235，QQ 123456789"},
+        headers=CLERK,
+    )
+    assert r.status_code == 200, r.text
+    bodies.append(r.text)
+    r = client.post(
+        f"/api/v1/tickets/{tid}/feedback",
+        json={
+            "rating": 4,
+            "comment": "身份证号440305198703150010，邮箱feedback_wang@example.com",
+            "override_reason": "我叫张伟，找的老李",
+        },
+        headers=CLERK,
+    )
+    assert r.status_code == 200, r.text
+    one = client.get(f"/api/v1/tickets/{tid}", headers=CLERK).text
+    bodies += [r.text, one, client.get("/api/v1/tickets", headers=CLERK).text]
+    requests, needs = client.app.state.qis.extra["demand_log"].frames()
+    bodies += [requests.to_csv(), needs.to_csv()]
+    for leak in (
+        "13800001234",
+        "王经理",
+        "欧阳娜娜",
+        "zhang_wei88",
+        "138.0000.1235",
+        "123456789",
+        "440305198703150010",
+        "feedback_wang@example.com",
+        "张伟",
+        "老李",
+    ):
+        assert all(leak not in body for body in bodies), leak
+    assert "[联系人]" in one and "[身份证号]" in one and "[QQ]" in one  # stored, with placeholders

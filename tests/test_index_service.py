@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qis_match.build import build_index
+from qis_match.catalog.updates import UpdateJournal
 from qis_match.pipeline import Matcher
 from qis_match.settings import Settings
 from qis_match.store.tickets import TicketStore
@@ -109,3 +110,39 @@ def test_a_version_published_by_another_process_is_picked_up(served, e5_encoder)
         time.sleep(0.2)
     assert now == report.path.name
     assert "T-STD-CS" not in _ids(client, "团体标准起草", "湖南省长沙市")
+
+
+def test_an_update_upload_with_a_very_long_filename_is_a_clear_422(served):
+    # saved under the name the client gave, a 300-character one was ENAMETOOLONG (a reset/500)
+    s, client = served
+    before = client.get("/api/v1/index").json()["index_version"]
+    for name in ("x" * 300 + ".csv", "目录" * 148 + ".xlsx"):
+        r = client.post(
+            "/api/v1/index/update",
+            files=[("files", (name, b"not a catalog", "application/octet-stream"))],
+            headers=ADMIN,
+        )
+        assert r.status_code == 422, (name[:10], r.status_code, r.text[:200])
+    assert (
+        "…"
+        in client.post(
+            "/api/v1/index/update", files=[("files", ("y" * 300 + ".csv", b"a,b\n"))], headers=ADMIN
+        ).json()["detail"]
+    )  # the name is quoted shortened
+    assert client.get("/api/v1/index").json()["index_version"] == before
+    assert UpdateJournal(s.catalog_updates_dir).entries() == []
+
+
+def test_api_updates_are_journaled_and_a_rejected_one_is_not(served):
+    s, client = served
+    bad = [NEW_LINES[0], "X009,T-LAB-XG,testing,testing.no_such_service,儿童玩具,,,,,,"]
+    files = [
+        ("files", ("institutions.csv", _csv(NEW_INSTITUTIONS[:1], INST_HEADER), "text/csv")),
+        ("files", ("capabilities.csv", _csv(bad, CAP_HEADER), "text/csv")),
+    ]
+    assert client.post("/api/v1/index/update", files=files, headers=ADMIN).status_code == 422
+    assert UpdateJournal(s.catalog_updates_dir).entries() == []
+    r = client.post("/api/v1/index/update", data={"remove": "T-STD-CS"}, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    (entry,) = UpdateJournal(s.catalog_updates_dir).entries()
+    assert entry.removed == ["T-STD-CS"] and entry.catalog is None

@@ -164,3 +164,52 @@ def test_nothing_is_lost_on_restart_and_migrations_are_idempotent(db_url):
     st2 = TicketStore(db_url)  # runs the migrations again: a no-op
     assert [st2.get(i).id for i in ids] == ids
     assert st2.get(ids[0]).status == "已转介"
+
+
+def test_free_text_is_stored_redacted(db_url):
+    """Issue 23: every free-text write is redacted by the store itself, whoever calls it."""
+    st = TicketStore(db_url)
+    leaks = ("13800001234", "王经理", "110105199002281234", "li@example.com", "wxid_abc123")
+    t = st.create(
+        request_text="压力表送检，联系人王经理13800001234",
+        needs=[{"category": "metrology", "score": 0.9, "text": "联系人王经理13800001234"}],
+        entities={"enterprise": "武汉××仪表有限公司"},
+        choices=[
+            Choice(
+                "metrology", "I-2", "机构-2", rank=2, override_reason="王经理指定，微信 wxid_abc123"
+            )
+        ],
+        actor="alice",
+        role="clerk",
+    )
+    t = st.change_status(
+        t.id, "已转介", actor="alice", role="clerk", note="已电话王经理 138 0000 1234"
+    )
+    t = st.add_feedback(
+        t.id,
+        actor="alice",
+        rating=3,
+        override_reason="投诉人身份证110105199002281234",
+        comment="报告发到li@example.com",
+    )
+    texts = [
+        t.request_text,
+        str(t.needs),
+        t.referrals[0].override_reason,
+        t.events[-1].note,
+        t.feedback[0].override_reason,
+        t.feedback[0].comment,
+    ]
+    assert all("[" in x for x in texts), texts  # each one kept its placeholder
+    engine = sa.create_engine(db_url)
+    with engine.connect() as c:
+        dump = repr(
+            [
+                c.exec_driver_sql(f"SELECT * FROM {table}").fetchall()
+                for table in ("tickets", "ticket_referrals", "ticket_events", "feedback")
+            ]
+        )
+    engine.dispose()
+    for leak in leaks:
+        assert all(leak not in x for x in texts) and leak not in dump, leak
+    assert "武汉××仪表有限公司" in dump  # the enterprise is not personal data

@@ -199,6 +199,13 @@ def test_hiring_with_qi_words_is_employment(matcher):
     assert res.needs == [] and res.route["code"] == "hrss"
 
 
+@pytest.mark.parametrize("text", ["厂里要招一个压力表检定员", "急需招聘一名做CCC认证的专员"])
+def test_hiring_is_employment_even_when_the_job_fires_a_strong_signal(matcher, text):
+    # 压力表 检定 and CCC are strong signals; in the hiring clause they name the job, not a need
+    res = matcher.match(text)
+    assert res.signals["strong_signals"] and res.needs == [] and res.route["code"] == "hrss"
+
+
 def test_a_job_advert_is_employment_whatever_qualifications_it_names(matcher):
     res = matcher.match("诚聘：质检员两名，持检验员证者优先，熟悉ISO 9001")
     assert res.needs == [] and res.route["code"] == "hrss"

@@ -7,7 +7,9 @@ rejected too, with a message that says why.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import logging
 import math
 import zipfile
@@ -60,11 +62,24 @@ class Catalog:
         return [i for i in self.issues if i.severity == "error"]
 
 
+ROW = "__row__"  # the spreadsheet row of each record (the header is row 1)
+SHAPE = "__shape__"  # why a record's cells cannot be trusted (wrong number of fields), or ""
+
+
 def _read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
-    """Read every cell as text; decoding problems become a CatalogError naming the file."""
+    """Read every cell as text; decoding problems become a CatalogError naming the file.
+
+    A CSV is read with the csv module, record by record, so that every record's field count is
+    checked against the header, the first data row included (pandas took a first row with one
+    field too many as an index column and shifted every cell left). Such a record keeps its
+    cells by position with the problem in ``SHAPE``; validation rejects it with file, row and
+    column. Blank lines are skipped but counted, so row numbers are the spreadsheet's."""
     try:
         if path.suffix.lower() in {".xlsx", ".xlsm"}:
             df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
+            df.columns = [str(c).strip() for c in df.columns]
+            df[ROW] = range(2, len(df) + 2)
+            df[SHAPE] = ""
         else:
             raw = path.read_bytes()
             try:
@@ -74,16 +89,80 @@ def _read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
                     text = raw.decode("gb18030")
                 except UnicodeDecodeError as exc:
                     raise CatalogError(f"{path}: not UTF-8 or GB18030 text ({exc})") from None
-            from io import StringIO
-
-            df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+            df = _read_csv_text(text, path)
     except CatalogError:
         raise
     except (ValueError, OSError, pd.errors.ParserError, zipfile.BadZipFile, KeyError) as exc:
         # KeyError: openpyxl on a zip without the parts of a workbook
         raise CatalogError(f"{path}: cannot read as a table: {exc}") from None
-    df.columns = [str(c).strip() for c in df.columns]
     return df.map(lambda v: v.strip() if isinstance(v, str) else v)
+
+
+def _read_csv_text(text: str, path: Path) -> pd.DataFrame:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        while header is not None and not any(c.strip() for c in header):
+            header = next(reader, None)  # leading blank lines
+        if header is None:
+            raise CatalogError(f"{path.name}: empty file (no header row)")
+        header = [c.strip() for c in header]
+        twice = sorted({c for c in header if c and header.count(c) > 1})
+        if twice:
+            raise CatalogError(
+                f"{path.name}: column(s) {', '.join(twice)} appear twice in the header"
+            )
+        n = len(header)
+        records, rows, shapes = [], [], []
+        rowno = reader.line_num
+        for rec in reader:
+            rowno += 1
+            if not any(c.strip() for c in rec):
+                continue  # a blank line: skipped, but it is a row of the spreadsheet
+            shape = ""  # or (column, message): the row's cells are not where the header says
+            if len(rec) > n:
+                shape = (
+                    header[-1],
+                    f"{len(rec)} fields, the header has {n}: an unquoted comma? "
+                    'put a value that contains a comma in double quotes ("…,…")',
+                )
+            elif len(rec) < n:
+                shape = (
+                    header[len(rec)],
+                    f"{len(rec)} fields, the header has {n}: no value from here on",
+                )
+            records.append((rec + [""] * n)[:n])
+            rows.append(rowno)
+            shapes.append(shape)
+    except csv.Error as exc:
+        raise CatalogError(
+            f"{path.name}: row {reader.line_num}: not a CSV record ({exc})"
+        ) from None
+    df = pd.DataFrame(records, columns=header, dtype=object)
+    df[ROW] = rows
+    df[SHAPE] = shapes
+    return df
+
+
+def _shape_issue(r: dict, name: str) -> CatalogIssue | None:
+    """The issue of a record with the wrong number of fields (none of its cells is trusted)."""
+    shape = r.get(SHAPE)
+    return CatalogIssue(name, int(r[ROW]), shape[0], shape[1]) if shape else None
+
+
+def _duplicate(
+    first: dict[str, int], value: str, name: str, rowno: int, column: str
+) -> CatalogIssue | None:
+    """A repeated id, named with the row of its first occurrence (accepted or not: an id that
+    appears twice in a file is ambiguous either way)."""
+    if not value:
+        return None
+    if value in first:
+        return CatalogIssue(
+            name, rowno, column, f"duplicate id {value!r} (first on row {first[value]})"
+        )
+    first[value] = rowno
+    return None
 
 
 def _find(directory: Path, stem: str) -> Path | None:
@@ -114,9 +193,12 @@ def _validate_institutions(
 ) -> tuple[pd.DataFrame, list[CatalogIssue]]:
     issues: list[CatalogIssue] = []
     rows = []
-    seen: set[str] = set()
-    for i, r in enumerate(df.to_dict("records")):
-        rowno = i + 2
+    first: dict[str, int] = {}
+    for r in df.to_dict("records"):
+        rowno = int(r[ROW])
+        if shape := _shape_issue(r, name):
+            issues.append(shape)
+            continue
         bad: list[CatalogIssue] = []
 
         def err(col: str, msg: str, _row: int = rowno, _bad: list = bad) -> None:
@@ -126,8 +208,8 @@ def _validate_institutions(
         for col, required in INSTITUTION_COLUMNS.items():
             if required and not rec[col]:
                 err(col, "required value is empty")
-        if rec["institution_id"] in seen:
-            err("institution_id", f"duplicate id {rec['institution_id']!r}")
+        if dup := _duplicate(first, rec["institution_id"], name, rowno, "institution_id"):
+            bad.append(dup)
         place = None
         if rec["adcode"]:
             try:
@@ -182,7 +264,6 @@ def _validate_institutions(
         if bad:
             issues.extend(bad)
             continue
-        seen.add(rec["institution_id"])
         rows.append(rec)
     out = pd.DataFrame(rows, columns=list(INSTITUTION_COLUMNS))
     return out, issues
@@ -198,17 +279,20 @@ def _validate_lines(
     issues: list[CatalogIssue] = []
     subs = taxonomy.sub_services
     rows = []
-    seen: set[str] = set()
+    first: dict[str, int] = {}
     cols = list(CAPABILITY_COLUMNS)
-    for i, r in enumerate(df.to_dict("records")):
-        rowno = i + 2
+    for r in df.to_dict("records"):
+        rowno = int(r[ROW])
+        if shape := _shape_issue(r, name):
+            issues.append(shape)
+            continue
         bad: list[CatalogIssue] = []
         rec = {c: str(r.get(c, "") or "") for c in cols}
         for col, required in CAPABILITY_COLUMNS.items():
             if required and not rec[col]:
                 bad.append(CatalogIssue(name, rowno, col, "required value is empty"))
-        if rec["line_id"] and rec["line_id"] in seen:
-            bad.append(CatalogIssue(name, rowno, "line_id", f"duplicate id {rec['line_id']!r}"))
+        if dup := _duplicate(first, rec["line_id"], name, rowno, "line_id"):
+            bad.append(dup)
         inst = rec["institution_id"]
         if inst and inst not in good_institutions:
             why = (
@@ -242,7 +326,6 @@ def _validate_lines(
         if bad:
             issues.extend(bad)
             continue
-        seen.add(rec["line_id"])
         rows.append(rec)
     return pd.DataFrame(rows, columns=cols), issues
 
@@ -252,17 +335,34 @@ def _split_list(value: str) -> list[str]:
 
 
 def _start_row(
-    r: dict, columns: dict[str, bool], name: str, rowno: int, id_col: str, seen: set[str]
+    r: dict,
+    columns: dict[str, bool],
+    name: str,
+    rowno: int,
+    id_col: str,
+    first: dict[str, int],
+    elsewhere: dict[str, str] | None = None,
 ) -> tuple[dict, list[CatalogIssue]]:
-    """A row's cells as text, with its missing required values and a duplicate id reported."""
+    """A row's cells as text, with its missing required values and a duplicate id reported:
+    one repeated in this file, or one another table uses (``elsewhere``: id → where; the
+    institutions, experts and instruments share one id space, the resource id)."""
     rec = {c: str(r.get(c, "") or "") for c in columns}
     bad = [
         CatalogIssue(name, rowno, c, "required value is empty")
         for c, req in columns.items()
         if req and not rec[c]
     ]
-    if rec[id_col] and rec[id_col] in seen:
-        bad.append(CatalogIssue(name, rowno, id_col, f"duplicate id {rec[id_col]!r}"))
+    if dup := _duplicate(first, rec[id_col], name, rowno, id_col):
+        bad.append(dup)
+    elif elsewhere and rec[id_col] in elsewhere:
+        bad.append(
+            CatalogIssue(
+                name,
+                rowno,
+                id_col,
+                f"duplicate id {rec[id_col]!r} (used in {elsewhere[rec[id_col]]})",
+            )
+        )
     return rec, bad
 
 
@@ -278,14 +378,23 @@ def _place(adcode: str, geo: Gazetteer, name: str, rowno: int, bad: list[Catalog
 
 
 def _validate_experts(
-    df: pd.DataFrame, name: str, taxonomy: Taxonomy, geo: Gazetteer, industries: set[str]
+    df: pd.DataFrame,
+    name: str,
+    taxonomy: Taxonomy,
+    geo: Gazetteer,
+    industries: set[str],
+    elsewhere: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[CatalogIssue]]:
     issues: list[CatalogIssue] = []
-    rows, seen = [], set()
+    rows: list[dict] = []
+    first: dict[str, int] = {}
     subs = taxonomy.sub_services
-    for i, r in enumerate(df.to_dict("records")):
-        rowno = i + 2
-        rec, bad = _start_row(r, EXPERT_COLUMNS, name, rowno, "expert_id", seen)
+    for r in df.to_dict("records"):
+        rowno = int(r[ROW])
+        if shape := _shape_issue(r, name):
+            issues.append(shape)
+            continue
+        rec, bad = _start_row(r, EXPERT_COLUMNS, name, rowno, "expert_id", first, elsewhere)
         if rec["category"] and rec["category"] not in CATEGORY_CODES:
             bad.append(
                 CatalogIssue(name, rowno, "category", f"unknown category {rec['category']!r}")
@@ -328,7 +437,6 @@ def _validate_experts(
             latitude=place.lat,
             demo=bool(b),
         )
-        seen.add(rec["expert_id"])
         rows.append(rec)
     cols = list(EXPERT_COLUMNS) + ["province", "city", "district", "longitude", "latitude"]
     return pd.DataFrame(rows, columns=cols), issues
@@ -341,13 +449,18 @@ def _validate_instruments(
     geo: Gazetteer,
     institutions: pd.DataFrame,
     known_bad: set[str],
+    elsewhere: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[CatalogIssue]]:
     issues: list[CatalogIssue] = []
-    rows, seen = [], set()
+    rows: list[dict] = []
+    first: dict[str, int] = {}
     owners = institutions.set_index("institution_id")
-    for i, r in enumerate(df.to_dict("records")):
-        rowno = i + 2
-        rec, bad = _start_row(r, INSTRUMENT_COLUMNS, name, rowno, "instrument_id", seen)
+    for r in df.to_dict("records"):
+        rowno = int(r[ROW])
+        if shape := _shape_issue(r, name):
+            issues.append(shape)
+            continue
+        rec, bad = _start_row(r, INSTRUMENT_COLUMNS, name, rowno, "instrument_id", first, elsewhere)
         owner = rec["owner_institution_id"]
         if owner and owner not in owners.index:
             why = (
@@ -400,7 +513,6 @@ def _validate_instruments(
             category=taxonomy.category_of(rec["sub_service"]),
             owner_name=o["name"],
         )
-        seen.add(rec["instrument_id"])
         rows.append(rec)
     cols = list(INSTRUMENT_COLUMNS) + [
         "province",
@@ -463,6 +575,7 @@ def load_catalog(
         )
     sources = [ipath, cpath]
     experts = instruments = None
+    taken = _ids_where(idf, "institution_id", iname)  # resource ids of the other tables
     for stem in ("experts", "instruments"):
         found = _optional_table(Path(path), stem)
         if found is None:
@@ -473,10 +586,13 @@ def load_catalog(
         spec = EXPERT_COLUMNS if stem == "experts" else INSTRUMENT_COLUMNS
         _check_columns(df, spec, fname)
         if stem == "experts":
-            experts, more = _validate_experts(df, fname, taxonomy, geo, _division_codes())
+            experts, more = _validate_experts(
+                df, fname, taxonomy, geo, _division_codes(), dict(taken)
+            )
+            taken = _ids_where(df, "expert_id", fname) | taken
         else:
             instruments, more = _validate_instruments(
-                df, fname, taxonomy, geo, institutions, known_bad
+                df, fname, taxonomy, geo, institutions, known_bad, dict(taken)
             )
         issues += more
         sources.append(fpath)
@@ -493,6 +609,15 @@ def load_catalog(
     if instruments is not None:
         cat.instruments = instruments
     return cat
+
+
+def _ids_where(df: pd.DataFrame, id_col: str, name: str) -> dict[str, str]:
+    """Each id of a table → ``"file row N"`` of its first row (rows of a wrong shape left out)."""
+    out: dict[str, str] = {}
+    for value, row, shape in zip(df[id_col], df[ROW], df[SHAPE], strict=True):
+        if value and not shape and value not in out:
+            out[value] = f"{name} row {row}"
+    return out
 
 
 def _optional_table(path: Path, stem: str) -> tuple[Path, str | None] | None:

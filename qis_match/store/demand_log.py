@@ -15,14 +15,12 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import (
-    JSON,
     Boolean,
     DateTime,
     Float,
     ForeignKey,
     Integer,
     String,
-    Text,
     delete,
     func,
     insert,
@@ -32,7 +30,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qis_match.referral.models import MatchResult
-from qis_match.store.tickets import Base, make_engine, migrate, utcnow
+from qis_match.store.tickets import (
+    Base,
+    RedactedJSON,
+    RedactedString,
+    RedactedText,
+    make_engine,
+    migrate,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 CHANNELS = ("cli", "api", "console", "ticket", "demo", "import")
@@ -45,26 +51,26 @@ class DemandRequest(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str | None] = mapped_column(String(100))
-    text: Mapped[str] = mapped_column(Text)  # redacted by the matcher
+    text: Mapped[str] = mapped_column(RedactedText)  # redacted by the matcher, and again here
     province: Mapped[str | None] = mapped_column(String(50))
     city: Mapped[str | None] = mapped_column(String(50))
     district: Mapped[str | None] = mapped_column(String(50))
     adcode: Mapped[str | None] = mapped_column(String(12))
-    enterprise: Mapped[str | None] = mapped_column(String(200))
+    enterprise: Mapped[str | None] = mapped_column(RedactedString(200))
     industry_code: Mapped[str | None] = mapped_column(String(4))
     industry_name: Mapped[str | None] = mapped_column(String(100))
     industry_section: Mapped[str | None] = mapped_column(String(2))
     n_needs: Mapped[int] = mapped_column(Integer)
     abstained: Mapped[bool] = mapped_column(Boolean)
-    abstain_reason: Mapped[str | None] = mapped_column(Text)
+    abstain_reason: Mapped[str | None] = mapped_column(RedactedText)
     needs_review: Mapped[bool] = mapped_column(Boolean)
-    review_reasons: Mapped[list] = mapped_column(JSON)
+    review_reasons: Mapped[list] = mapped_column(RedactedJSON)
     top_score: Mapped[float | None] = mapped_column(Float)
     top_locality: Mapped[str | None] = mapped_column(String(20))
     index_version: Mapped[str | None] = mapped_column(String(64))
     catalog_version: Mapped[str | None] = mapped_column(String(64))
     elapsed_ms: Mapped[float | None] = mapped_column(Float)
-    entities: Mapped[dict] = mapped_column(JSON)
+    entities: Mapped[dict] = mapped_column(RedactedJSON)
 
 
 class DemandNeed(Base):
@@ -80,7 +86,7 @@ class DemandNeed(Base):
     sub_service: Mapped[str | None] = mapped_column(String(60))
     score: Mapped[float] = mapped_column(Float)
     resource_type: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(RedactedText)
     flagged: Mapped[bool] = mapped_column(Boolean)
     n_referrals: Mapped[int] = mapped_column(Integer)
     n_same_city: Mapped[int] = mapped_column(Integer)
@@ -217,7 +223,11 @@ class DemandLog:
 
     def record_many(self, items: Iterable[tuple[MatchResult, dict]]) -> int:
         """Store many matches in one transaction (the demo generator, imports)."""
-        pairs = [rows_from_result(res, **meta) for res, meta in items]
+        return self.insert_rows([rows_from_result(res, **meta) for res, meta in items])
+
+    def insert_rows(self, pairs: list[tuple[dict, list[dict]]]) -> int:
+        """Store (request row, need rows) pairs of ``rows_from_result`` in one transaction: the
+        spool (store.demand_spool) replays rows it kept while the database could not write."""
         if not pairs:
             return 0
         with self.engine.begin() as conn:

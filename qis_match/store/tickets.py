@@ -36,8 +36,10 @@ from sqlalchemy.orm import (
     selectinload,
     sessionmaker,
 )
+from sqlalchemy.types import TypeDecorator
 
 from qis_match.settings import DEFAULT_TIME_LIMIT_DAYS
+from qis_match.understanding.redact import redact
 
 STATUSES: tuple[str, ...] = ("受理", "已转介", "机构已受理", "办结", "已回访")
 OPEN_STATUSES = STATUSES[:3]
@@ -46,6 +48,54 @@ OPEN_STATUSES = STATUSES[:3]
 def utcnow() -> datetime:
     """Naive UTC: stored as is by SQLite and PostgreSQL alike, so comparisons never mix zones."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+# --- personal data never reaches the database (issue 23). Every free-text column is one of these
+# types: SQLAlchemy redacts the value whenever it is bound into a statement (ORM objects, Core
+# inserts and updates, the demo generator, imports, WHERE comparisons alike), so no caller can
+# store text unredacted and lookups by text compare redacted with redacted. ``redact`` is a
+# fixed point, so text that is already redacted is stored unchanged.
+
+
+class RedactedText(TypeDecorator):
+    """Free text (request, override reason, status note, feedback comment), stored redacted."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return redact(value) if isinstance(value, str) else value
+
+
+class RedactedString(TypeDecorator):
+    """A short free-text field (``String(n)``), stored redacted."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return redact(value) if isinstance(value, str) else value
+
+
+def redact_strings(value):
+    """``value`` (JSON: dicts, lists, strings, numbers) with every string redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_strings(v) for v in value]
+    return value
+
+
+class RedactedJSON(TypeDecorator):
+    """JSON whose strings (need clauses, extracted entities, review reasons) are stored redacted."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return redact_strings(value)
 
 
 class Base(DeclarativeBase):
@@ -60,13 +110,13 @@ class Ticket(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), index=True, default=STATUSES[0])
     deadline: Mapped[datetime] = mapped_column(DateTime(), index=True)
-    request_text: Mapped[str] = mapped_column(Text)  # redacted
-    enterprise: Mapped[str | None] = mapped_column(String(200))
+    request_text: Mapped[str] = mapped_column(RedactedText)
+    enterprise: Mapped[str | None] = mapped_column(RedactedString(200))
     province: Mapped[str | None] = mapped_column(String(50))
     city: Mapped[str | None] = mapped_column(String(50))
     adcode: Mapped[str | None] = mapped_column(String(12))
-    needs: Mapped[list] = mapped_column(JSON)
-    entities: Mapped[dict] = mapped_column(JSON)
+    needs: Mapped[list] = mapped_column(RedactedJSON)
+    entities: Mapped[dict] = mapped_column(RedactedJSON)
     index_version: Mapped[str | None] = mapped_column(String(64))
     catalog_version: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -95,7 +145,7 @@ class TicketReferral(Base):
         Integer
     )  # its rank in the match; None if added by hand
     top_institution_id: Mapped[str | None] = mapped_column(String(64))  # what the ranking put first
-    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(RedactedText)
     resource_type: Mapped[str] = mapped_column(
         String(20), default="institution"
     )  # institution | expert | instrument
@@ -114,7 +164,7 @@ class TicketEvent(Base):
     role: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(RedactedText)
     ticket: Mapped[Ticket] = relationship(back_populates="events")
 
 
@@ -128,9 +178,9 @@ class Feedback(Base):
     at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))
     rating: Mapped[int] = mapped_column(Integer)
-    institution_used: Mapped[str | None] = mapped_column(String(64))
-    override_reason: Mapped[str | None] = mapped_column(Text)
-    comment: Mapped[str | None] = mapped_column(Text)
+    institution_used: Mapped[str | None] = mapped_column(RedactedString(64))  # free text allowed
+    override_reason: Mapped[str | None] = mapped_column(RedactedText)
+    comment: Mapped[str | None] = mapped_column(RedactedText)
     ticket: Mapped[Ticket] = relationship(back_populates="feedback")
 
 

@@ -125,9 +125,10 @@ class NeedUnderstanding:
         )
         needed = self.route_gate_threshold if elsewhere and not clean_part else self.gate_threshold
         settled, absolute = self._settled(micro, p_micro, wanted_hits)
-        gated = absolute or (
-            (settled is not None or p_qi < needed)
-            and not (wanted_hits and p_qi >= self.gate_signal_floor)
+        # A settled request is gated whatever its decisive part says ("招聘计量员" names 计量):
+        # _settled already kept it open when another part carries a signal.
+        gated = absolute or settled is not None or (
+            p_qi < needed and not (wanted_hits and p_qi >= self.gate_signal_floor)
         )
         if elsewhere:
             signals["other_channels"] = elsewhere

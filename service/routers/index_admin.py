@@ -1,8 +1,10 @@
 """The index being served, and incremental catalog updates through the API (admin).
 
 An update is validated as a whole (one bad row rejects it, with row and column, and nothing
-changes), applied as a new index version, and loaded before the answer, so the next request
-sees it.
+changes), recorded in the catalog update journal (so that a rebuild keeps it:
+``qis_match.catalog.updates``), applied as a new index version, and loaded before the answer, so
+the next request sees it. Uploads are saved under names the server chooses
+(``service.uploads.save_uploads``): a client's 300-character filename is a 422, not a crash.
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ from qis_match.pipeline import Matcher
 from qis_match.update import update_index
 from service.deps import AppState, matcher, require, state
 from service.security import Principal
+from service.uploads import save_uploads
 
 router = APIRouter(prefix="/api/v1/index", tags=["index"])
-MAX_UPLOAD = 50 * 1024 * 1024
-ALLOWED = {"institutions.csv", "capabilities.csv", "experts.csv", "instruments.csv"}
 
 
 def _info(m: Matcher) -> dict:
@@ -63,18 +64,7 @@ async def update(
         raise HTTPException(422, "send catalog files to add/replace, or ids to remove")
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        target: Path | None = None
-        for f in files:
-            name = Path(f.filename or "").name
-            if name not in ALLOWED and not name.endswith(".xlsx"):
-                raise HTTPException(
-                    422, f"unexpected file {name!r}: send {', '.join(sorted(ALLOWED))} or one .xlsx"
-                )
-            data = await f.read(MAX_UPLOAD + 1)
-            if len(data) > MAX_UPLOAD:
-                raise HTTPException(413, f"{name} is larger than {MAX_UPLOAD // 1024 // 1024} MB")
-            (d / name).write_bytes(data)
-            target = d / name if name.endswith(".xlsx") else d
+        target = await save_uploads(files, d)
         try:
             report = await run_in_threadpool(
                 update_index, st.settings, target, remove, m.encoder, m.tokenizer

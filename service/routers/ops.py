@@ -2,7 +2,9 @@
 
 When the index version ``CURRENT`` names cannot be served (damaged, fails verification), health
 says ``"status": "degraded"`` with ``index_degraded``, the version wanted, the one serving and why
-(``index_problems``), and ``/metrics`` has ``qis_index_degraded 1`` (service/reload.py)."""
+(``index_problems``), and ``/metrics`` has ``qis_index_degraded 1`` (service/reload.py). The
+database is probed for a write, not only a read: a read-only one is ``"database": "read-only"``,
+and ``demand_spooled`` counts the matches whose demand rows wait on disk for it."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from qis_match.store.health import database_state
 from service.deps import AppState, reopen_store, state
+from service.routers.analytics import recorder
 from service.schemas import HealthOut
 
 router = APIRouter(tags=["operations"])
@@ -18,12 +22,9 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def health(st: AppState = Depends(state)) -> Response:
-    db = "ok"
     reopen_store(st)
     try:
-        if st.store is None:
-            raise RuntimeError(st.store_error)
-        st.store.ping()
+        db = "unavailable" if st.store is None else database_state(st.store.engine)
     except Exception:  # noqa: BLE001 - any failure means the database cannot serve
         db = "unavailable"
     m = st.matcher
@@ -34,6 +35,7 @@ def health(st: AppState = Depends(state)) -> Response:
         "index_version": m.index.version if m else None,
         "catalog_version": m.index.manifest.get("catalog_version") if m else None,
         "database": db,
+        "demand_spooled": recorder(st).spool.pending() if st.settings.demand_log else 0,
         **index,
     }
     # An older good version serving (index_degraded) still answers every request: 200, so that

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from qis_match.pipeline import Matcher
 from qis_match.store.tickets import STATUSES, Choice, Ticket, TicketStore, utcnow
+from qis_match.understanding.redact import redact
 from service.deps import AppState, matcher, require, state, store
 from service.routers.analytics import link_request
 from service.schemas import FeedbackIn, StatusIn, TicketIn, TicketListOut, TicketOut
@@ -27,6 +28,8 @@ _COLUMNS = [
 
 
 def ticket_out(t: Ticket, with_history: bool = True) -> dict:
+    """A ticket as the API returns it: always one read back from the store, so its free text
+    (request, override reasons, notes, feedback) is the redacted text that was stored."""
     i = STATUSES.index(t.status)
     d = TicketOut.model_validate(
         {
@@ -68,7 +71,7 @@ def create(
     for c in body.choices:
         found = m.resource(c.institution_id)
         if found is None:
-            raise HTTPException(422, f"{c.institution_id!r} is not in the catalog")
+            raise HTTPException(422, f"{redact(c.institution_id)!r} is not in the catalog")
         item = by_need.get(c.category)
         ranked = [r.resource_id for r in item.referrals] if item else []
         rank = ranked.index(c.institution_id) + 1 if c.institution_id in ranked else None

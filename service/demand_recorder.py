@@ -1,0 +1,66 @@
+"""Record matches in the demand log without losing one when the database cannot write.
+
+The match was answered before its row is written, so a failure here is never the client's. The
+rows go to the on-disk spool (``qis_match.store.demand_spool``) and are written, before anything
+newer, by the next write that succeeds; ``/health`` shows how many wait, and ``/metrics`` counts
+spooled and dropped requests (dropped only when the spool cannot keep them either).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import Counter
+
+from qis_match.referral.models import MatchResult
+from qis_match.store.demand_log import DemandLog, rows_from_result
+from qis_match.store.demand_spool import DemandSpool
+from qis_match.store.tickets import utcnow
+
+log = logging.getLogger("qis_match.service")
+
+
+class DemandRecorder:
+    """One per service: the spool and the counters."""
+
+    def __init__(self, spool: DemandSpool, registry=None) -> None:
+        self.spool = spool
+        self.spooled = Counter(
+            "qis_demand_log_spooled",
+            "Matches whose demand-log rows waited on disk because the database could not write",
+            registry=registry,
+        )
+        self.dropped = Counter(
+            "qis_demand_log_dropped",
+            "Matches whose demand-log rows were lost (the database and the spool both failed)",
+            registry=registry,
+        )
+
+    def record(
+        self,
+        demand_log: DemandLog | None,
+        result: MatchResult,
+        *,
+        channel: str,
+        request_id: str,
+        actor: str | None = None,
+    ) -> str:
+        """Write one match (after any spooled ones); returns "written", "spooled" or "dropped"."""
+        pairs = [
+            rows_from_result(
+                result, channel=channel, request_id=request_id, created_at=utcnow(), actor=actor
+            )
+        ]
+        if demand_log is not None:
+            try:
+                self.spool.replay(demand_log)
+                demand_log.insert_rows(pairs)
+                return "written"
+            except Exception as exc:  # noqa: BLE001 - kept on disk below, whatever the cause
+                log.warning("demand log: database write failed (%s); spooled", type(exc).__name__)
+        if self.spool.append(pairs):
+            self.spooled.inc()
+            return "spooled"
+        self.dropped.inc()
+        log.error("demand log: a match could not be recorded or spooled; it is lost")
+        return "dropped"

@@ -1,0 +1,428 @@
+"""Personal data is redacted by one redactor, and every store write goes through it (issue 23
+"Nothing lost, nothing leaked").
+
+Property tests: for each stored free-text field of tickets, referrals, status notes, feedback and
+demand rows, a random phone / ID-card number / e-mail / WeChat id / QQ number / person name put
+into random Chinese text is never found in what the store returns, nor anywhere in the database
+file. Precision tests: company, brand, place and product words survive. Idempotence.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import datetime
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from qis_match.store.demand_log import DemandLog
+from qis_match.store.tickets import STATUSES, Choice, TicketStore
+from qis_match.understanding.redact import PLACEHOLDER, find_personal_data, redact
+
+STORE_SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# --- the formats the red-team pass found, one by one
+
+
+@pytest.mark.parametrize(
+    "text, leaked",
+    [
+        ("我叫张伟，想做ISO 9001认证", "张伟"),
+        ("欧阳娜娜负责这批样品", "欧阳娜娜"),
+        ("司马俊负责对接", "司马俊"),
+        ("诸葛文涛说下周送样", "诸葛文涛"),
+        ("电话138.0000.1235", "138.0000.1235"),
+        ("手机 1380 000 1236 随时打", "1380 000 1236"),
+        ("手机一三八零零零零一二三六", "一三八零零零零一二三六"),
+        ("号码幺三八零零零零一二三六", "幺三八零零零零一二三六"),
+        ("电话一五零 零零零零 六七八九", "一五零 零零零零 六七八九"),
+        ("微信 wxid_abc123 详聊", "wxid_abc123"),
+        ("微信号：zhang_wei88", "zhang_wei88"),
+        ("QQ 123456789", "123456789"),
+        ("扣扣：2900012345", "2900012345"),
+        ("联系电话：+86 138 0000 9876", "138 0000 9876"),
+        ("座机（0755）86000789", "86000789"),
+        ("手机：１３８００００１２３４", "１３８００００１２３４"),  # full-width digits
+        ("聯絡人：陳經理 電話：13800002222", "陳經理"),  # traditional characters
+        ("身份证号34010419970605014X，已核验", "34010419970605014X"),
+        ("邮箱wangli2020@example.cn谢谢", "wangli2020@example.cn"),
+    ],
+)
+def test_each_format_is_redacted(text, leaked):
+    out = redact(text)
+    assert leaked not in out, out
+    assert any(p in out for p in PLACEHOLDER.values())
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("加我VX：li_ming88，或者QQ 10000234。", "加我VX：[微信]，或者QQ [QQ]。"),
+        ("联系人：钟伟 电话：13800001234", "联系人：[联系人] 电话：[电话]"),
+        ("身份证：330106199204150029 姓名：陆一鸣", "身份证：[身份证号] 姓名：[联系人]"),
+        ("手机 1380 000 1236，微信同号。", "手机 [电话]，微信同号。"),
+    ],
+)
+def test_placeholders(text, expected):
+    assert redact(text) == expected
+
+
+def test_a_name_found_once_is_redacted_wherever_it_repeats():
+    out = redact("联系人宋佳琪，手机13900001357。宋佳琪说下周来，回电找宋佳琪。")
+    assert "宋佳琪" not in out and out.count("[联系人]") == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "张江高科技公司的压力容器要做定期检验",
+        "王老吉凉茶的包装标识需要审核",
+        "黄山景区的索道要做定期检验",
+        "高新区的企业申请高压锅CCC认证",
+        "金属材料的成本核算方案需要评审",
+        "白酒的检验周期是多久，马达的控制程序要做软件测评",
+        "周大福珠宝的黄金饰品需要做贵金属含量检测",
+        "李宁体育用品有限公司咨询运动鞋的检测标准",
+        "东方雨虹的防水卷材要做型式检验",
+        "欧阳路上的加油站要做加油机检定",
+        "安全主任说消防栓要检测，工程经理说塔吊要检验",
+        "公司经理说要加急，经理说不需要",
+        "于是企业决定将全部压力表送检，何时能出证书？",
+        "关于温度计校准周期的问题，请计量所答复",
+        "检测费用合计13800元，订单号20240315001",
+        "物料编码138000012345的零件，发票号码04400230011112345678",
+        "统一社会信用代码91440300MA5F2Q8K3X，邮编518000",
+        "按GB/T 19001-2016建立体系，计划2025年3月15日审核，400吨液压机",
+        "备注：周一已派单，周三复核",
+        "我们的QQ群是123456，欢迎加入",
+        "有问题直接微信沟通，微信跟手机一样",
+        "产品外卖里吃出头发，商家态度恶劣",
+    ],
+)
+def test_company_place_and_product_words_survive(text):
+    assert find_personal_data(text) == [], [text[p.start : p.end] for p in find_personal_data(text)]
+    assert redact(text) == text
+
+
+# --- idempotence and consistency on any text
+
+ALPHABET = (
+    "王李张欧阳司马诸葛小老经理总工先生女士联系人我叫负责说电话手机微信号QQ扣扣邮箱身份证"
+    "一三八零幺五六七九〇0123456789X@.-_ :：，。（）()[]+*abcxyz黄金周期高新区公司"
+)
+TEXT = st.text(alphabet=ALPHABET, max_size=60)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(TEXT)
+@example("王经理王经理<")
+@example("王工李工张工")
+@example("[联系人]和李娜负责")
+@example("电话[电话]微信[微信]")
+def test_redaction_is_idempotent(text):
+    once = redact(text)
+    assert redact(once) == once
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(TEXT)
+def test_spans_are_what_redact_replaces(text):
+    spans = find_personal_data(text)
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    out, pos = [], 0
+    for p in spans:
+        out += [text[pos : p.start], PLACEHOLDER[p.kind]]
+        pos = p.end
+    assert "".join([*out, text[pos:]]) == redact(text)
+
+
+# --- random personal data in random text, through every store write
+
+# Around the datum: Chinese text and punctuation, but no digits, Chinese numerals or Latin letters
+# (those would make the datum a different, longer token) and no surname characters.
+AROUND = st.text(
+    alphabet="的要检测压力表到期了送样品认证报告，。；、机构企业需求材料 ", max_size=15
+)
+
+
+def _digits(n: int):
+    return st.text(alphabet="0123456789", min_size=n, max_size=n)
+
+
+def _mobile_formats(t) -> str:
+    second, rest, fmt = t
+    d = f"1{second}{rest}"
+    return {
+        "plain": d,
+        "dash": f"{d[:3]}-{d[3:7]}-{d[7:]}",
+        "space": f"{d[:3]} {d[3:7]} {d[7:]}",
+        "dot": f"{d[:3]}.{d[3:7]}.{d[7:]}",
+        "434": f"{d[:4]} {d[4:7]} {d[7:]}",
+        "+86": f"+86 {d}",
+        "masked": f"{d[:3]}****{d[7:]}",
+    }[fmt]
+
+
+MOBILE = st.tuples(
+    st.sampled_from("3456789"),
+    _digits(9),
+    st.sampled_from(["plain", "dash", "space", "dot", "434", "+86", "masked"]),
+).map(_mobile_formats)
+CN = dict(zip("0123456789", "零一二三四五六七八九", strict=True))
+CN_MOBILE = st.tuples(st.sampled_from("3456789"), _digits(9), st.booleans()).map(
+    lambda t: ("幺" if t[2] else "一") + "".join(CN[c] for c in t[0] + t[1])
+)
+LANDLINE = st.tuples(st.sampled_from(["010", "021", "0755", "0731", "027"]), _digits(8)).map(
+    lambda t: f"{t[0]}-{'6' + t[1][1:]}"
+)
+_W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _with_check(body: str) -> str:
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _W, strict=True)) % 11]
+
+
+ID_CARD = st.tuples(
+    st.sampled_from(["110105", "310104", "430102", "440305", "510104", "420106"]),
+    st.integers(1950, 2006),
+    st.integers(1, 12),
+    st.integers(1, 28),
+    _digits(3),
+).map(lambda t: _with_check(f"{t[0]}{t[1]}{t[2]:02d}{t[3]:02d}{t[4]}"))
+EMAIL = st.tuples(
+    st.text(alphabet="abcxyz0189._", min_size=1, max_size=10).filter(lambda s: s[0].isalnum()),
+    st.text(alphabet="abcdexyz", min_size=1, max_size=8),
+    st.sampled_from(["com", "cn", "com.cn", "org"]),
+).map(lambda t: f"{t[0]}@{t[1]}.{t[2]}")
+WECHAT_ID = st.tuples(
+    st.sampled_from("abcdefghijklmnopqrstuvwxyz"),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=5, max_size=12),
+).map("".join)
+QQ = st.tuples(st.sampled_from("123456789"), st.integers(4, 10)).flatmap(
+    lambda t: _digits(t[1]).map(lambda rest: t[0] + rest)
+)
+SURNAMES = [
+    "王",
+    "李",
+    "张",
+    "刘",
+    "陈",
+    "周",
+    "吴",
+    "孙",
+    "欧阳",
+    "司马",
+    "诸葛",
+    "上官",
+    "覃",
+    "冼",
+]
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华文辉建玲红玉兰萍鹏飞鑫宇浩凯俊"
+NAME = st.tuples(st.sampled_from(SURNAMES), st.text(alphabet=GIVEN, min_size=1, max_size=2)).map(
+    "".join
+)
+TITLED = st.tuples(
+    st.sampled_from(SURNAMES), st.sampled_from(["经理", "总", "工", "女士", "先生", "主任", "老师"])
+).map("".join)
+
+# (what must not survive, how it is written into the text): a datum with the cue that makes it
+# one (a QQ number is only a QQ number after "QQ"; a name needs a label or a cue).
+DATUM = st.one_of(
+    MOBILE.map(lambda d: (d, d)),
+    CN_MOBILE.map(lambda d: (d, "手机" + d)),
+    LANDLINE.map(lambda d: (d, "电话" + d)),
+    ID_CARD.map(lambda d: (d, d)),
+    EMAIL.map(lambda d: (d, d)),
+    st.tuples(WECHAT_ID, st.sampled_from(["微信号：", "微信 ", "VX：", "wx:"])).map(
+        lambda t: (t[0], t[1] + t[0])
+    ),
+    st.tuples(QQ, st.sampled_from(["QQ ", "QQ：", "扣扣", "QQ号码是"])).map(
+        lambda t: (t[0], t[1] + t[0])
+    ),
+    st.tuples(
+        NAME, st.sampled_from(["联系人：{}，", "我叫{}，", "，{}负责，", "，请联系{}。"])
+    ).map(lambda t: (t[0], t[1].format(t[0]))),
+    TITLED.map(lambda d: (d, f"，{d}说")),
+)
+
+
+def _core(s: str) -> str:
+    """The datum's characters without separators (so 138-0000 is found as 1380000 too)."""
+    return re.sub(r"[-\s.+]", "", s)
+
+
+def _leaks(value: str, stored: str) -> bool:
+    return value in stored or (len(_core(value)) >= 5 and _core(value) in _core(stored))
+
+
+def _all_stored_text(db_path) -> str:
+    """Every value of every row of every table: what a database dump would show."""
+    con = sqlite3.connect(db_path)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        rows = [repr(r) for t in tables for r in con.execute(f'SELECT * FROM "{t}"')]
+    finally:
+        con.close()
+    return "\n".join(rows)
+
+
+@pytest.fixture(scope="module")
+def ticket_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("redact") / "tickets.db"
+    st_ = TicketStore(f"sqlite:///{path}")
+    yield st_, path
+    st_.close()
+
+
+@STORE_SETTINGS
+@given(AROUND, DATUM, AROUND, st.sampled_from(["request", "override", "note", "feedback"]))
+def test_no_datum_survives_any_ticket_field(ticket_db, before, datum, after, field):
+    store, path = ticket_db
+    value, written = datum
+    text = f"{before}{written}{after}"
+    plain = "压力表到期要送检"
+    t = store.create(
+        request_text=text if field == "request" else plain,
+        needs=[{"category": "metrology", "score": 0.9, "text": text}],
+        entities={"enterprise": "武汉××仪表有限公司", "note": text},
+        choices=[
+            Choice(
+                "metrology",
+                "I-2",
+                "机构-2",
+                rank=2,
+                top_institution_id="I-1",
+                override_reason=text if field == "override" else "企业指定",
+            )
+        ],
+        actor="alice",
+        role="clerk",
+    )
+    t = store.change_status(
+        t.id, STATUSES[1], actor="alice", role="clerk", note=text if field == "note" else None
+    )
+    t = store.add_feedback(
+        t.id,
+        actor="alice",
+        rating=4,
+        institution_used=text[:64] if field == "feedback" else None,
+        override_reason=text if field == "feedback" else None,
+        comment=text if field == "feedback" else None,
+    )
+    fresh = store.get(t.id)
+    returned = [
+        fresh.request_text,
+        repr(fresh.needs),
+        repr(fresh.entities),
+        *(r.override_reason or "" for r in fresh.referrals),
+        *(e.note or "" for e in fresh.events),
+        *(f"{f.institution_used} {f.override_reason} {f.comment}" for f in fresh.feedback),
+    ]
+    listed = [x.request_text for x in store.list(limit=500)]
+    for stored in [*returned, *listed, _all_stored_text(path)]:
+        assert not _leaks(value, stored), (value, stored[:300])
+
+
+@pytest.fixture(scope="module")
+def demand_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("redact") / "demand.db"
+    return DemandLog(f"sqlite:///{path}"), path
+
+
+def _request_row(text: str, n: int) -> dict:
+    return {
+        "request_id": f"{n:032x}",
+        "created_at": datetime(2026, 1, 1),
+        "channel": "import",
+        "actor": "importer",
+        "text": text,
+        "province": "湖北省",
+        "city": "武汉市",
+        "district": None,
+        "adcode": "420100",
+        "enterprise": "武汉××仪表有限公司",
+        "industry_code": None,
+        "industry_name": None,
+        "industry_section": None,
+        "n_needs": 1,
+        "abstained": False,
+        "abstain_reason": text,
+        "needs_review": True,
+        "review_reasons": [text],
+        "top_score": 0.5,
+        "top_locality": "same_city",
+        "index_version": None,
+        "catalog_version": None,
+        "elapsed_ms": 1.0,
+        "entities": {"enterprise": "武汉××仪表有限公司", "raw": text},
+    }
+
+
+def _need_row(text: str) -> dict:
+    return {
+        "position": 0,
+        "category": "metrology",
+        "sub_service": None,
+        "score": 0.9,
+        "resource_type": "institution",
+        "text": text,
+        "flagged": False,
+        "n_referrals": 0,
+        "n_same_city": 0,
+        "n_same_province": 0,
+        "top_resource_id": None,
+        "top_institution_id": None,
+        "top_name": None,
+        "top_score": None,
+        "top_relevance": None,
+        "top_locality": None,
+        "top_distance_km": None,
+    }
+
+
+COUNTER = iter(range(1, 10**9))
+
+
+@STORE_SETTINGS
+@given(AROUND, DATUM, AROUND)
+def test_no_datum_survives_the_demand_log(demand_db, before, datum, after):
+    """Rows written straight to the log (imports, the spool's replay) are redacted too."""
+    log, path = demand_db
+    value, written = datum
+    text = f"{before}{written}{after}"
+    log.insert_rows([(_request_row(text, next(COUNTER)), [_need_row(text)])])
+    requests, needs = log.frames()
+    for stored in [requests.to_csv(), needs.to_csv(), _all_stored_text(path)]:
+        assert not _leaks(value, stored), (value, stored[-300:])
+
+
+def test_lookup_by_text_compares_redacted_text(tmp_path):
+    log = DemandLog(f"sqlite:///{tmp_path}/d.db")
+    text = "压力表要送检，联系人王经理13800001234"
+    log.insert_rows([(_request_row(text, 1), [])])
+    assert log.find_recent(text, datetime(2025, 1, 1)) == f"{1:032x}"
+    assert log.find_recent(redact(text), datetime(2025, 1, 1)) == f"{1:032x}"
+
+
+def test_what_is_not_personal_is_stored_unchanged(tmp_path):
+    store = TicketStore(f"sqlite:///{tmp_path}/t.db")
+    text = "张江高科技公司的高压锅要做CCC认证，检验周期15天，订单号20240315001"
+    t = store.create(
+        request_text=text,
+        needs=[{"category": "certification", "score": 0.9, "text": text}],
+        entities={"enterprise": "王老吉大健康产业有限公司", "city": "黄山市"},
+        choices=[Choice("certification", "I-1", "机构-1", rank=1, top_institution_id="I-1")],
+        actor="alice",
+        role="clerk",
+    )
+    t = store.add_feedback(t.id, actor="alice", rating=5, institution_used="I-1", comment=text)
+    assert t.request_text == text and t.needs[0]["text"] == text
+    assert t.entities == {"enterprise": "王老吉大健康产业有限公司", "city": "黄山市"}
+    assert (t.feedback[0].institution_used, t.feedback[0].comment) == ("I-1", text)
