@@ -9,6 +9,7 @@ spooled and dropped requests (dropped only when the spool cannot keep them eithe
 from __future__ import annotations
 
 import logging
+import threading
 
 from prometheus_client import Counter
 
@@ -16,8 +17,10 @@ from qis_match.referral.models import MatchResult
 from qis_match.store.demand_log import DemandLog, rows_from_result
 from qis_match.store.demand_spool import DemandSpool
 from qis_match.store.tickets import utcnow
+from service.deps import AppState
 
 log = logging.getLogger("qis_match.service")
+_lock = threading.Lock()
 
 
 class DemandRecorder:
@@ -64,3 +67,17 @@ class DemandRecorder:
         self.dropped.inc()
         log.error("demand log: a match could not be recorded or spooled; it is lost")
         return "dropped"
+
+
+def recorder(st: AppState) -> DemandRecorder:
+    """The service's demand recorder (its spool lies in the home folder, beside the index)."""
+    rec = st.extra.get("demand_recorder")
+    if rec is None:
+        with _lock:
+            rec = st.extra.get("demand_recorder")
+            if rec is None:
+                spool = DemandSpool(
+                    st.settings.demand_spool_path, st.settings.demand_spool_max_bytes
+                )
+                rec = st.extra["demand_recorder"] = DemandRecorder(spool, st.extra.get("registry"))
+    return rec

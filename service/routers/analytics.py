@@ -21,9 +21,8 @@ from qis_match.analytics.charts import CHARTS, draw_all
 from qis_match.analytics.report import sections, write_xlsx
 from qis_match.referral.models import MatchResult
 from qis_match.store.demand_log import DemandLog, DemandRequest
-from qis_match.store.demand_spool import DemandSpool
 from qis_match.store.tickets import utcnow
-from service.demand_recorder import DemandRecorder
+from service.demand_recorder import recorder
 from service.deps import AppState, require, state
 from service.security import Principal
 
@@ -33,7 +32,6 @@ pages = APIRouter(include_in_schema=False)
 analyst = require("analyst")
 CACHE_SECONDS = 300
 _lock = threading.Lock()
-_recorder_lock = threading.Lock()
 
 
 # --- recording (used by the matching and ticket routers)
@@ -64,20 +62,6 @@ def record_match(
         recorder(st).record(dl, result, channel=channel, request_id=request_id, actor=actor)
     except Exception as exc:  # noqa: BLE001 - the match was already answered
         log.error("demand log: could not record a match (%s)", type(exc).__name__)
-
-
-def recorder(st: AppState) -> DemandRecorder:
-    """The service's demand recorder (its spool lies in the home folder, beside the index)."""
-    rec = st.extra.get("demand_recorder")
-    if rec is None:
-        with _recorder_lock:
-            rec = st.extra.get("demand_recorder")
-            if rec is None:
-                spool = DemandSpool(
-                    st.settings.demand_spool_path, st.settings.demand_spool_max_bytes
-                )
-                rec = st.extra["demand_recorder"] = DemandRecorder(spool, st.extra.get("registry"))
-    return rec
 
 
 def channel_of(request: Request) -> str:

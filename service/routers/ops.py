@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from qis_match.store.health import database_state
+from service.demand_recorder import recorder
 from service.deps import AppState, reopen_store, state
-from service.routers.analytics import recorder
 from service.schemas import HealthOut
 
 router = APIRouter(tags=["operations"])
