@@ -42,9 +42,10 @@ lock:
 	  --generate-hashes --no-header --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	  -o requirements/build.lock
 
-## The whole test suite (what CI runs): ruff, then pytest.
+## The whole test suite (what CI runs): ruff, the layer contracts (.importlinter), then pytest.
 test: install
 	$(PY) -m ruff check qis_match service tests
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 ## Everything but the slow tests (a minute or two less).
@@ -53,6 +54,7 @@ test-fast: install
 
 lint:
 	$(PY) -m ruff check qis_match service tests
+	$(VENV)/bin/lint-imports
 	$(PY) -m ruff format --check qis_match service tests
 
 ## Regenerate the demo catalog from data/reference (deterministic).

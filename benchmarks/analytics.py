@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         from qis_match.analytics.frames import DemandFrames
         from qis_match.analytics.topics import find_topics
         from qis_match.encoders import make_encoder
-        from qis_match.store.embedding_cache import EmbeddingCache
+        from qis_match.encoders.cache import EmbeddingCache
 
         enc = make_encoder(s)
         frames = DemandFrames(req, nd, pd.DataFrame(), pd.DataFrame(), pd.Timestamp.now())

@@ -148,8 +148,8 @@ def _exact_index(s, index):
     """A flat index over the exact passage vectors (from the embedding cache)."""
     from qis_match.encoders import make_encoder
     from qis_match.encoders.batch import embed_texts
+    from qis_match.encoders.cache import EmbeddingCache
     from qis_match.retrieval.dense import DenseIndex
-    from qis_match.store.embedding_cache import EmbeddingCache
 
     cache = EmbeddingCache(s.cache_path)
     try:

@@ -13,13 +13,14 @@ import pandas as pd
 from tqdm import tqdm
 
 from qis_match.catalog import Catalog, capability_text, load_catalog
+from qis_match.catalog.kinds import kinds
 from qis_match.catalog.passages import catalog_tables
 from qis_match.encoders import Encoder, make_encoder
 from qis_match.encoders.batch import BatchRunner, embed_texts
+from qis_match.encoders.cache import EmbeddingCache
 from qis_match.retrieval.bm25 import BM25Index
 from qis_match.retrieval.dense import DenseIndex, choose_kind
 from qis_match.settings import Settings
-from qis_match.store.embedding_cache import EmbeddingCache
 from qis_match.store.index_store import IndexStore
 from qis_match.taxonomy import load_taxonomy
 from qis_match.text.tokenize import QiTokenizer, default_tokenizer
@@ -92,106 +93,130 @@ def build_index(
         passages, line_passage = passages_for(all_lines)
         lines = all_lines.assign(passage_id=line_passage)
         t1 = time.perf_counter()
-        cache = EmbeddingCache(settings.cache_path)
-        try:
-            vectors, emb_stats = embed_texts(
-                encoder,
-                passages["text"].tolist(),
-                cache,
-                settings.encoder_batch_size,
-                progress,
-                runner=runner,
-            )
-        finally:
-            cache.close()
-        t2 = time.perf_counter()
-        terms = [
-            tokenizer.terms(t)
-            for t in tqdm(
-                passages["text"],
-                "BM25 terms",
-                unit="text",
-                disable=not progress or len(passages) < 20_000,
-            )
-        ]
-        bm25 = BM25Index().fit(terms)
-        t_bm25 = time.perf_counter()
-        kind = choose_kind(len(vectors), settings.dense_index, settings.ann_threshold)
-        dense = DenseIndex.build(
-            vectors, kind, settings.hnsw_m, settings.hnsw_ef_search, settings.ivf_nprobe
+        dense, bm25, stats = _search_indexes(
+            settings, passages, encoder, tokenizer, progress, runner
         )
-        del vectors  # the index holds them; the cache keeps the exact ones
         t3 = time.perf_counter()
-        classifier_stats = None
-        if classifier is not None:  # fitted elsewhere (tests, experiments): publish as is
-            classifier.save(build_dir)
-            classifier_stats = {
-                "requests": None,
-                "taxonomy_examples": None,
-                "seconds": 0.0,
-                "prefitted": True,
-            }
-        elif settings.needs_model == "classifier" and any(Path(settings.train_dir).glob("*.tsv")):
-            clf, classifier_stats = train_classifier(
-                encoder, settings.cache_path, settings.train_dir, progress
-            )
-            clf.save(build_dir)
+        classifier_stats = _classifier(settings, build_dir, encoder, classifier, progress)
         t4 = time.perf_counter()
         resources.to_parquet(build_dir / "resources.parquet", index=False)
         lines.to_parquet(build_dir / "lines.parquet", index=False)
         passages.to_parquet(build_dir / "passages.parquet", index=False)
         dense.save(build_dir / "dense.faiss")
         bm25.save(build_dir)
-        manifest = {
-            "catalog_version": catalog.version,
-            "catalog_sources": catalog.sources,
-            "encoder": encoder.name,
-            "dim": encoder.dim,
-            "dense_index": kind,
-            "institutions": int(len(catalog.institutions)),
-            "experts": int(len(catalog.experts)),
-            "instruments": int(len(catalog.instruments)),
-            "lines": int(len(lines)),
-            "passages": int(len(passages)),
-            "rejected_rows": len({(i.file, i.row) for i in catalog.errors}),
-            # the catalog update journal: up to which entry it is in (None: left out)
-            "catalog_updates_applied": applied,
-            "catalog_updates_included": len(entries),
-            "embedding": emb_stats,
-            "classifier": classifier_stats,
-            "seconds": {
-                "load": round(t1 - t0, 2),
-                "embed": round(t2 - t1, 2),
-                "bm25": round(t_bm25 - t2, 2),
-                "dense_index": round(t3 - t_bm25, 2),
-                "classifier": round(t4 - t3, 2),
-                "total": round(time.perf_counter() - t0, 2),
-            },
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        seconds = {
+            "load": round(t1 - t0, 2),
+            **stats["seconds"],
+            "classifier": round(t4 - t3, 2),
+            "total": round(time.perf_counter() - t0, 2),
         }
-        with store.writer_lock():  # not in the middle of an update's publish
-            path = store.commit(build_dir, manifest)
-            if updates and journal.last_seq() > (applied or 0):
-                # updates accepted while this build ran (on the version it replaces): into it
-                from qis_match.update import replay_pending
-
-                try:
-                    replayed = replay_pending(settings, encoder, tokenizer, store=store)
-                except Exception as exc:  # noqa: BLE001 - the build is published; say so
-                    log.warning(
-                        "build published; replaying newer catalog updates failed: %s "
-                        "(the next update or build includes them)",
-                        exc,
-                    )
-                    replayed = None
-                if replayed is not None:
-                    path = replayed.path
-                    manifest = {k: v for k, v in replayed.manifest.items() if k != "index_version"}
+        manifest = _manifest(catalog, encoder, stats, lines, passages, applied, entries)
+        manifest.update(classifier=classifier_stats, seconds=seconds)
+        path, manifest = _publish(
+            settings, store, build_dir, manifest, updates, journal, applied, encoder, tokenizer
+        )
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
     log.info("index %s: %d lines, %d passages", path.name, len(lines), len(passages))
     return BuildReport(path, {**manifest, "index_version": path.name}, catalog)
+
+
+def _manifest(catalog, encoder, stats, lines, passages, applied, entries) -> dict:
+    """What a version says about itself: the catalog it holds, the encoder, counts, timings."""
+    return {
+        "catalog_version": catalog.version,
+        "catalog_sources": catalog.sources,
+        "encoder": encoder.name,
+        "dim": encoder.dim,
+        "dense_index": stats["kind"],
+        **{k.table: int(len(catalog.table(k.name))) for k in kinds()},  # rows per kind
+        "lines": int(len(lines)),
+        "passages": int(len(passages)),
+        "rejected_rows": len({(i.file, i.row) for i in catalog.errors}),
+        # the catalog update journal: up to which entry it is in (None: left out)
+        "catalog_updates_applied": applied,
+        "catalog_updates_included": len(entries),
+        "embedding": stats["embedding"],
+        "classifier": None,
+        "seconds": {},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _search_indexes(settings, passages, encoder, tokenizer, progress, runner):
+    """The passages embedded (through the cache) into a FAISS index, and their BM25 index."""
+    t1 = time.perf_counter()
+    cache = EmbeddingCache(settings.cache_path)
+    try:
+        vectors, emb_stats = embed_texts(
+            encoder,
+            passages["text"].tolist(),
+            cache,
+            settings.encoder_batch_size,
+            progress,
+            runner=runner,
+        )
+    finally:
+        cache.close()
+    t2 = time.perf_counter()
+    terms = [
+        tokenizer.terms(t)
+        for t in tqdm(
+            passages["text"],
+            "BM25 terms",
+            unit="text",
+            disable=not progress or len(passages) < 20_000,
+        )
+    ]
+    bm25 = BM25Index().fit(terms)
+    t_bm25 = time.perf_counter()
+    kind = choose_kind(len(vectors), settings.dense_index, settings.ann_threshold)
+    dense = DenseIndex.build(
+        vectors, kind, settings.hnsw_m, settings.hnsw_ef_search, settings.ivf_nprobe
+    )
+    del vectors  # the index holds them; the cache keeps the exact ones
+    seconds = {
+        "embed": round(t2 - t1, 2),
+        "bm25": round(t_bm25 - t2, 2),
+        "dense_index": round(time.perf_counter() - t_bm25, 2),
+    }
+    return dense, bm25, {"kind": kind, "embedding": emb_stats, "seconds": seconds}
+
+
+def _classifier(settings, build_dir: Path, encoder, classifier, progress) -> dict | None:
+    """The need classifier of this version: as given (fitted elsewhere), or trained now."""
+    if classifier is not None:  # fitted elsewhere (tests, experiments): publish as is
+        classifier.save(build_dir)
+        return {"requests": None, "taxonomy_examples": None, "seconds": 0.0, "prefitted": True}
+    if settings.needs_model == "classifier" and any(Path(settings.train_dir).glob("*.tsv")):
+        clf, stats = train_classifier(encoder, settings.cache_path, settings.train_dir, progress)
+        clf.save(build_dir)
+        return stats
+    return None
+
+
+def _publish(settings, store, build_dir, manifest, updates, journal, applied, encoder, tokenizer):
+    """Switch CURRENT to the new version; updates accepted while it was built go into it."""
+    with store.writer_lock():  # not in the middle of an update's publish
+        path = store.commit(build_dir, manifest)
+        if updates and journal.last_seq() > (applied or 0):
+            # updates accepted while this build ran (on the version it replaces): into it
+            from qis_match.update import replay_pending
+
+            try:
+                replayed = replay_pending(settings, encoder, tokenizer, store=store)
+            except Exception as exc:  # noqa: BLE001 - the build is published; say so
+                log.warning(
+                    "build published; replaying newer catalog updates failed: %s "
+                    "(the next update or build includes them)",
+                    exc,
+                )
+                replayed = None
+            if replayed is not None:
+                path = replayed.path
+                manifest = {k: v for k, v in replayed.manifest.items() if k != "index_version"}
+    return path, manifest
 
 
 def _same_path(a: Path, b: Path) -> bool:

@@ -468,8 +468,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
+    from qis_match.encoder_training import train_static_encoder
     from qis_match.encoders.e5 import E5Encoder
-    from qis_match.encoders.static_training import train_static_encoder
     from qis_match.store.index_store import IndexStore
 
     s = _settings(args)
@@ -580,7 +580,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="qis-match", description="QI one-stop matching and referral engine"
     )
     sub = p.add_subparsers(dest="command", required=True)
+    _parser_build(sub)
+    _parser_update(sub)
+    _parser_match(sub)
+    _parser_serve(sub)
+    _parser_train_encoder(sub)
+    _parser_train(sub)
+    _parser_eval(sub)
+    _parser_gaps(sub)
+    _parser_index(sub)
+    _parser_catalog(sub)
+    return p
 
+
+def _parser_build(sub) -> None:
+    """`qis-match build`."""
     b = sub.add_parser("build", help="build the index over a catalog (default: the demo catalog)")
     b.add_argument("--catalog", help="catalog directory or .xlsx (default: data/catalog)")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -614,13 +628,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(b)
     b.set_defaults(func=cmd_build)
 
+
+def _parser_update(sub) -> None:
+    """`qis-match update`."""
     u = sub.add_parser(
         "update", help="add, replace or remove institutions in the current index (no rebuild)"
     )
     u.add_argument(
         "--catalog",
         dest="upsert",
-        help="catalog (dir or .xlsx, usual format) whose institutions/experts/instruments are added or replace those with the same id",
+        help="catalog (dir or .xlsx, usual format) whose rows (institutions, experts …) are added or replace those with the same id",
     )
     u.add_argument("--remove", nargs="+", default=[], metavar="ID", help="resource ids to remove")
     u.add_argument(
@@ -632,6 +649,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(u)
     u.set_defaults(func=cmd_update)
 
+
+def _parser_match(sub) -> None:
+    """`qis-match match`."""
     m = sub.add_parser("match", help="match a request (or one request per stdin line)")
     m.add_argument(
         "text", nargs="?", help="the request; omit to read one request per line from stdin"
@@ -654,6 +674,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_matching(m)
     m.set_defaults(func=cmd_match)
 
+
+def _parser_serve(sub) -> None:
+    """`qis-match serve`."""
     sv = sub.add_parser(
         "serve", help="start the web service (clerk console, SME search, ticket board, API)"
     )
@@ -665,6 +688,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(sv)
     sv.set_defaults(func=cmd_serve)
 
+
+def _parser_train_encoder(sub) -> None:
+    """`qis-match train-encoder`."""
     te = sub.add_parser(
         "train-encoder", help="distil and fine-tune the fast static encoder (sentence-transformers)"
     )
@@ -678,11 +704,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(te)
     te.set_defaults(func=cmd_train_encoder)
 
+
+def _parser_train(sub) -> None:
+    """`qis-match train`."""
     t = sub.add_parser("train", help="retrain the need classifier into a new index version")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_common(t)
     t.set_defaults(func=cmd_train)
 
+
+def _parser_eval(sub) -> None:
+    """`qis-match eval`."""
     e = sub.add_parser("eval", help="score a labelled TSV (id, categories, region, text)")
     e.add_argument("file")
     e.add_argument("--json", action="store_true")
@@ -702,10 +734,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_matching(e)
     e.set_defaults(func=cmd_eval)
 
+
+def _parser_gaps(sub) -> None:
+    """`qis-match gaps` (qis_match.analytics.cli)."""
     from qis_match.analytics.cli import add_parser as add_gaps
 
     add_gaps(sub, _add_common)
 
+
+def _parser_index(sub) -> None:
+    """`qis-match index verify|use`."""
     ix = sub.add_parser("index", help="verify the index versions, or pin one by hand")
     isub = ix.add_subparsers(dest="index_command", required=True)
     iv = isub.add_parser(
@@ -720,6 +758,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(iu)
     iu.set_defaults(func=cmd_index_use)
 
+
+def _parser_catalog(sub) -> None:
+    """`qis-match catalog generate|validate`."""
     c = sub.add_parser("catalog", help="demo catalog generation and validation")
     csub = c.add_subparsers(dest="catalog_command", required=True)
     g = csub.add_parser("generate", help="generate the fictional demo catalog")
@@ -741,7 +782,6 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("path", nargs="?")
     _add_common(v)
     v.set_defaults(func=cmd_catalog_validate)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,11 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
+from qis_match.catalog.kinds import kind_names
 from qis_match.errors import InputError, RegionError
 from qis_match.geo import gazetteer
 from qis_match.pipeline import Matcher
 from qis_match.taxonomy import CATEGORY_CODES
-from qis_match.understanding.classifier import RESOURCE_TYPES
 
 
 @dataclass
@@ -91,45 +91,50 @@ def read_labelled(path: Path) -> list[LabelledRequest]:
     return out
 
 
-def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
-    geo = gazetteer()
-    top1, p_at_k, lat = [], [], []
-    tp = fp = fn = 0
-    rejected_none, rejected_qi = [], []
-    loc_city, loc_prov = [], []
-    per_cat: dict[str, list[int]] = {c: [] for c in CATEGORY_CODES}
-    coverage, review, probs, truth = [], [], [], []
-    type_hits: dict[str, list[int]] = {t: [] for t in RESOURCE_TYPES}
-    type_prec: dict[str, list[float]] = {t: [] for t in RESOURCE_TYPES}
-    failures = []
-    exact, route_hits, mixed_routes, not_wanted_clean = [], [], [], []
-    by_slice: dict[str, list[int]] = {}
-    matcher.match("压力表检定")  # warm-up: first-call costs are not per-request latency
-    for r in rows:
-        t0 = time.perf_counter()
-        res = matcher.match(r.text, region=r.region or None, top_k=max(k, 10))
-        lat.append((time.perf_counter() - t0) * 1000)
+@dataclass
+class _Tally:
+    """What ``evaluate`` counts over the requests, one :meth:`add` per request."""
+
+    k: int
+    geo: object
+    top1: list = field(default_factory=list)
+    p_at_k: list = field(default_factory=list)
+    lat: list = field(default_factory=list)
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    rejected_none: list = field(default_factory=list)
+    rejected_qi: list = field(default_factory=list)
+    loc_city: list = field(default_factory=list)
+    loc_prov: list = field(default_factory=list)
+    per_cat: dict = field(default_factory=lambda: {c: [] for c in CATEGORY_CODES})
+    coverage: list = field(default_factory=list)
+    review: list = field(default_factory=list)
+    probs: list = field(default_factory=list)
+    truth: list = field(default_factory=list)
+    type_hits: dict = field(default_factory=lambda: {t: [] for t in kind_names()})
+    type_prec: dict = field(default_factory=lambda: {t: [] for t in kind_names()})
+    failures: list = field(default_factory=list)
+    exact: list = field(default_factory=list)
+    route_hits: list = field(default_factory=list)
+    mixed_routes: list = field(default_factory=list)
+    not_wanted_clean: list = field(default_factory=list)
+    by_slice: dict = field(default_factory=dict)
+
+    def add(self, r: LabelledRequest, res) -> None:
         gold = set(r.categories)
         pred = [n.category for n in res.needs]
-        review.append(int(res.needs_review))
+        self.review.append(int(res.needs_review))
         p = res.signals.get("probabilities")
         if p:
-            probs.extend(p[c] for c in CATEGORY_CODES)
-            truth.extend(int(c in gold) for c in CATEGORY_CODES)
-        by_need = {b.need.category: b for b in res.bundle}
-        for cat, kind in zip(r.categories, r.resource_types, strict=True):
-            item = by_need.get(cat)
-            hit = int(item is not None and item.need.resource_type == kind)
-            type_hits[kind].append(hit)
-            refs5 = item.referrals[:k] if item is not None else []
-            type_prec[kind].append(
-                sum(x.resource_type == kind and x.category == cat for x in refs5) / k
-            )
+            self.probs.extend(p[c] for c in CATEGORY_CODES)
+            self.truth.extend(int(c in gold) for c in CATEGORY_CODES)
+        self._kinds(r, res)
+        served = {b.need.category for b in res.bundle if b.referrals}
         if len(gold) > 1:
-            served = {b.need.category for b in res.bundle if b.referrals}
-            coverage.append(int(gold <= served))
+            self.coverage.append(int(gold <= served))
             if not gold <= served:
-                failures.append(
+                self.failures.append(
                     {
                         "id": r.id,
                         "gold": r.categories,
@@ -138,93 +143,129 @@ def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
                         "kind": "bundle",
                     }
                 )
-        tp += len(gold & set(pred))
-        fp += len(set(pred) - gold)
-        fn += len(gold - set(pred))
-        exact.append(int(gold == set(pred)))
+        self.tp += len(gold & set(pred))
+        self.fp += len(set(pred) - gold)
+        self.fn += len(gold - set(pred))
+        self.exact.append(int(gold == set(pred)))
         route = (res.route or {}).get("code", "")
         if r.not_wanted:
             # No referral for a need the text says is done or declined.
-            served = {b.need.category for b in res.bundle if b.referrals}
-            not_wanted_clean.append(int(not (served & (set(r.not_wanted) - gold))))
+            self.not_wanted_clean.append(int(not (served & (set(r.not_wanted) - gold))))
         if gold and r.route:
-            mixed_routes.append(int(route == r.route))
-        if not gold:
-            rejected_none.append(int(not pred))
-            by_slice.setdefault(r.slice or "-", []).append(int(not pred))
-            if not pred and r.route:
-                route_hits.append(int(route == r.route))
-                if route != r.route:
-                    failures.append(
-                        {
-                            "id": r.id,
-                            "gold": r.route,
-                            "pred": route,
-                            "text": r.text,
-                            "kind": "route",
-                        }
-                    )
-            if pred:
-                failures.append({"id": r.id, "gold": "none", "pred": pred, "text": r.text})
-            continue
-        rejected_qi.append(int(not pred))
+            self.mixed_routes.append(int(route == r.route))
+        if gold:
+            self._qi(r, res, gold, pred)
+        else:
+            self._non_qi(r, pred, route)
+
+    def _kinds(self, r: LabelledRequest, res) -> None:
+        """Per labelled need: the right kind, and how many of its first k referrals are of it."""
+        by_need = {b.need.category: b for b in res.bundle}
+        for cat, kind in zip(r.categories, r.resource_types, strict=True):
+            item = by_need.get(cat)
+            self.type_hits[kind].append(int(item is not None and item.need.resource_type == kind))
+            refs = item.referrals[: self.k] if item is not None else []
+            self.type_prec[kind].append(
+                sum(x.resource_type == kind and x.category == cat for x in refs) / self.k
+            )
+
+    def _non_qi(self, r: LabelledRequest, pred: list[str], route: str) -> None:
+        self.rejected_none.append(int(not pred))
+        self.by_slice.setdefault(r.slice or "-", []).append(int(not pred))
+        if not pred and r.route:
+            self.route_hits.append(int(route == r.route))
+            if route != r.route:
+                self.failures.append(
+                    {"id": r.id, "gold": r.route, "pred": route, "text": r.text, "kind": "route"}
+                )
+        if pred:
+            self.failures.append({"id": r.id, "gold": "none", "pred": pred, "text": r.text})
+
+    def _qi(self, r: LabelledRequest, res, gold: set[str], pred: list[str]) -> None:
+        self.rejected_qi.append(int(not pred))
         hit = int(bool(pred) and pred[0] in gold)
-        top1.append(hit)
-        by_slice.setdefault(r.slice or "-", []).append(hit)
-        per_cat[r.categories[0]].append(hit)
-        refs = res.referrals[:k]
-        p_at_k.append(sum(ref.category in gold for ref in refs) / k)
+        self.top1.append(hit)
+        self.by_slice.setdefault(r.slice or "-", []).append(hit)
+        self.per_cat[r.categories[0]].append(hit)
+        refs = res.referrals[: self.k]
+        self.p_at_k.append(sum(ref.category in gold for ref in refs) / self.k)
         if not hit:
-            failures.append({"id": r.id, "gold": r.categories, "pred": pred, "text": r.text})
+            self.failures.append({"id": r.id, "gold": r.categories, "pred": pred, "text": r.text})
         if r.region and refs:
             try:
-                place = geo.resolve(r.region)
+                place = self.geo.resolve(r.region)
             except RegionError:
-                continue
-            loc_city.append(np.mean([ref.city == (place.city or "") for ref in refs]))
-            loc_prov.append(np.mean([ref.province == place.province for ref in refs]))
-    prec = tp / (tp + fp) if tp + fp else 0.0
-    rec = tp / (tp + fn) if tp + fn else 0.0
-    lat_arr = np.asarray(lat)
-    return {
-        "requests": len(rows),
-        "qi_requests": len(top1),
-        "non_qi_requests": len(rejected_none),
-        "top1": float(np.mean(top1)) if top1 else 0.0,
-        "needs_micro_f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
-        f"precision_at_{k}": float(np.mean(p_at_k)) if p_at_k else 0.0,
-        "locality_same_city": float(np.mean(loc_city)) if loc_city else 0.0,
-        "locality_same_province": float(np.mean(loc_prov)) if loc_prov else 0.0,
-        "non_qi_rejected": float(np.mean(rejected_none)) if rejected_none else 0.0,
-        "qi_wrongly_rejected": float(np.mean(rejected_qi)) if rejected_qi else 0.0,
-        "resource_types": {
-            t: {
-                "needs": len(type_hits[t]),
-                "type_accuracy": float(np.mean(type_hits[t])) if type_hits[t] else None,
-                f"precision_at_{k}": float(np.mean(type_prec[t])) if type_prec[t] else None,
-            }
-            for t in RESOURCE_TYPES
-        },
-        "multi_need_requests": len(coverage),
-        "bundle_coverage": float(np.mean(coverage)) if coverage else 0.0,
-        "needs_review_rate": float(np.mean(review)) if review else 0.0,
-        "calibration": _calibration(np.asarray(probs), np.asarray(truth)) if probs else None,
-        "top1_by_category": {c: round(float(np.mean(v)), 3) for c, v in per_cat.items() if v},
-        "latency_ms": {
-            "p50": float(np.percentile(lat_arr, 50)),
-            "p95": float(np.percentile(lat_arr, 95)),
-            "mean": float(lat_arr.mean()),
-        },
-        "exact_need_set": float(np.mean(exact)) if exact else 0.0,
-        "route_accuracy": float(np.mean(route_hits)) if route_hits else None,
-        "routed_non_qi": len(route_hits),
-        "mixed_route_accuracy": float(np.mean(mixed_routes)) if mixed_routes else None,
-        "not_wanted_rows": len(not_wanted_clean),
-        "not_wanted_unreferred": float(np.mean(not_wanted_clean)) if not_wanted_clean else None,
-        # Per slice: top-1 of its QI rows and rejection of its non-QI rows, pooled.
-        "correct_by_slice": {k: round(float(np.mean(v)), 3) for k, v in sorted(by_slice.items())},
-        "failures": failures,
-    }
+                return
+            self.loc_city.append(np.mean([ref.city == (place.city or "") for ref in refs]))
+            self.loc_prov.append(np.mean([ref.province == place.province for ref in refs]))
+
+    def summary(self, n_rows: int) -> dict:
+        k = self.k
+        prec = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        rec = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        lat_arr = np.asarray(self.lat)
+
+        def mean(v, empty=0.0):
+            return float(np.mean(v)) if v else empty
+
+        return {
+            "requests": n_rows,
+            "qi_requests": len(self.top1),
+            "non_qi_requests": len(self.rejected_none),
+            "top1": mean(self.top1),
+            "needs_micro_f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+            f"precision_at_{k}": mean(self.p_at_k),
+            "locality_same_city": mean(self.loc_city),
+            "locality_same_province": mean(self.loc_prov),
+            "non_qi_rejected": mean(self.rejected_none),
+            "qi_wrongly_rejected": mean(self.rejected_qi),
+            "resource_types": {
+                t: {
+                    "needs": len(self.type_hits[t]),
+                    "type_accuracy": mean(self.type_hits[t], None),
+                    f"precision_at_{k}": mean(self.type_prec[t], None),
+                }
+                for t in kind_names()
+            },
+            "multi_need_requests": len(self.coverage),
+            "bundle_coverage": mean(self.coverage),
+            "needs_review_rate": mean(self.review),
+            "calibration": _calibration(np.asarray(self.probs), np.asarray(self.truth))
+            if self.probs
+            else None,
+            "top1_by_category": {
+                c: round(float(np.mean(v)), 3) for c, v in self.per_cat.items() if v
+            },
+            "latency_ms": {
+                "p50": float(np.percentile(lat_arr, 50)),
+                "p95": float(np.percentile(lat_arr, 95)),
+                "mean": float(lat_arr.mean()),
+            },
+            "exact_need_set": mean(self.exact),
+            "route_accuracy": mean(self.route_hits, None),
+            "routed_non_qi": len(self.route_hits),
+            "mixed_route_accuracy": mean(self.mixed_routes, None),
+            "not_wanted_rows": len(self.not_wanted_clean),
+            "not_wanted_unreferred": mean(self.not_wanted_clean, None),
+            # Per slice: top-1 of its QI rows and rejection of its non-QI rows, pooled.
+            "correct_by_slice": {
+                s: round(float(np.mean(v)), 3) for s, v in sorted(self.by_slice.items())
+            },
+            "failures": self.failures,
+        }
+
+
+def evaluate(matcher: Matcher, rows: list[LabelledRequest], k: int = 5) -> dict:
+    """The figures of a labelled set: need detection, kinds, referrals, locality, routes,
+    calibration and latency (README, "Measured figures")."""
+    tally = _Tally(k, gazetteer())
+    matcher.match("压力表检定")  # warm-up: first-call costs are not per-request latency
+    for r in rows:
+        t0 = time.perf_counter()
+        res = matcher.match(r.text, region=r.region or None, top_k=max(k, 10))
+        tally.lat.append((time.perf_counter() - t0) * 1000)
+        tally.add(r, res)
+    return tally.summary(len(rows))
 
 
 def acceptance_rate(matcher: Matcher, texts: list[str]) -> dict:

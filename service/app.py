@@ -138,6 +138,29 @@ def create_app(
     )
     app.state.qis = st
     st.reloader = IndexReloader(st, settings.index_check_seconds)
+    _add_middleware(app, settings, keys, registry)
+    _add_error_handlers(app)
+
+    for router in (
+        matching.router,
+        tickets.router,
+        catalog.router,
+        ops.router,
+        index_admin.router,
+        pages.router,
+    ):
+        app.include_router(router)
+    app.include_router(analytics.router)  # analyst API and page (issue #8)
+    app.include_router(analytics.pages)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    mount_offline_docs(app)
+    document_error_details(app)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings, keys: KeyRing, registry) -> None:
+    """Security headers, metrics, the rate limit, the charset of JSON bodies and the body size
+    limit (the last added runs first)."""
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Metrics, registry=registry)
     if settings.rate_limit_per_minute > 0:
@@ -150,6 +173,10 @@ def create_app(
         )
     app.add_middleware(JsonCharset)  # inside the size limit: a GB18030 body is counted first
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error the engine or the store raises as a clear status and detail, never a 500."""
 
     @app.exception_handler(InputError)
     async def _input(_: Request, exc: InputError):
@@ -198,19 +225,3 @@ def create_app(
             {"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)
-
-    for router in (
-        matching.router,
-        tickets.router,
-        catalog.router,
-        ops.router,
-        index_admin.router,
-        pages.router,
-    ):
-        app.include_router(router)
-    app.include_router(analytics.router)  # analyst API and page (issue #8)
-    app.include_router(analytics.pages)
-    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    mount_offline_docs(app)
-    document_error_details(app)
-    return app

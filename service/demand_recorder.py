@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 from prometheus_client import Counter
 
@@ -81,3 +82,53 @@ def recorder(st: AppState) -> DemandRecorder:
                 )
                 rec = st.extra["demand_recorder"] = DemandRecorder(spool, st.extra.get("registry"))
     return rec
+
+
+# --- the demand log as the matching and ticket services use it
+
+
+def demand_log(st: AppState) -> DemandLog | None:
+    """The demand log on the ticket database's engine (None when the database is unavailable)."""
+    if st.store is None:
+        return None
+    dl = st.extra.get("demand_log")
+    if dl is None or dl.engine is not st.store.engine:
+        dl = DemandLog(engine=st.store.engine)
+        st.extra["demand_log"] = dl
+    return dl
+
+
+def record_match(
+    st: AppState, result: MatchResult, channel: str, request_id: str, actor: str | None = None
+) -> None:
+    """Log one match. Runs after the response; never raises."""
+    if not st.settings.demand_log:
+        return
+    try:
+        dl = demand_log(st)
+    except Exception:  # noqa: BLE001 - spooled below
+        dl = None
+    try:
+        recorder(st).record(dl, result, channel=channel, request_id=request_id, actor=actor)
+    except Exception as exc:  # noqa: BLE001 - the match was already answered
+        log.error("demand log: could not record a match (%s)", type(exc).__name__)
+
+
+def link_request(
+    st: AppState, result: MatchResult, request_id: str | None, actor: str
+) -> str | None:
+    """The demand-log request a new ticket comes from: the one named, else the console's recent
+    match of the same text (not counted twice), else the ticket's own match, logged now."""
+    if not st.settings.demand_log:
+        return None
+    try:
+        dl = demand_log(st)
+        if dl is None:
+            return None
+        if request_id and dl.exists(request_id):
+            return request_id
+        found = dl.find_recent(result.text, utcnow() - timedelta(hours=2))
+        return found or dl.record(result, channel="ticket", actor=actor)
+    except Exception as exc:  # noqa: BLE001 - a ticket is created even if the log is down
+        log.warning("demand log: could not link a ticket (%s)", type(exc).__name__)
+        return None

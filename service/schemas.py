@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from qis_match.referral.models import Evidence, Referral
+from qis_match.settings import Settings
 from qis_match.store.tickets import STATUSES
 from qis_match.taxonomy import CATEGORY_CODES
 
@@ -19,7 +20,8 @@ assert set(Category.__args__) == set(CATEGORY_CODES)  # type: ignore[attr-define
 Status = Literal["受理", "已转介", "机构已受理", "办结", "已回访"]
 assert Status.__args__ == STATUSES  # type: ignore[attr-defined]
 
-TEXT_MAX = 2000
+# the engine's own limit (Settings.max_text_chars), checked again by the engine on the text
+TEXT_MAX = Settings.model_fields["max_text_chars"].default
 # Free text stored as sent (reasons, notes, comments): no NUL, which PostgreSQL text cannot hold.
 NO_NUL = r"^[^\x00]*$"
 
@@ -105,7 +107,9 @@ class MatchOut(BaseModel):
     encoder: str
     elapsed_ms: float
     request_id: str | None = Field(
-        None, description="Demand-log id of this match (pass it when creating the ticket)."
+        None,
+        description="Id of this match: pass it when creating the ticket, which then reuses this "
+        "match (and links its demand-log row) instead of matching again.",
     )
     needs_not_wanted: list[NeedOut] = Field(
         default_factory=list,
@@ -116,6 +120,28 @@ class MatchOut(BaseModel):
         description="首问负责: the competent channel of an abstained request, or of the non-QI "
         "part of a served one.",
     )
+    reviews: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Why it needs review, as codes (review_reasons are their Chinese text).",
+    )
+
+
+class KindOut(BaseModel):
+    """A resource kind, as pages and clients show it."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    label: str
+    table: str
+    role: str
+    detail_link: str
+    lines_title: str
+    line_columns: list[dict[str, str]]
+    checklist: list[str]
+
+
+class KindsOut(BaseModel):
+    kinds: list[KindOut]
 
 
 class SearchOut(BaseModel):
@@ -141,10 +167,10 @@ class CapabilityOut(BaseModel):
 
 
 class ResourceOut(BaseModel):
-    """An institution, expert or shared instrument with all its lines."""
+    """A resource of any kind with all its lines."""
 
     resource_id: str
-    resource_type: Literal["institution", "expert", "instrument"]
+    resource_type: str = Field(description="its kind (GET /api/v1/kinds)")
     name: str
     type: str
     parent_id: str
@@ -163,12 +189,13 @@ class ResourceOut(BaseModel):
     phone: str
     email: str
     institution_id: str | None = Field(
-        None, description="the institution behind it (an instrument's owner)"
+        None, description="the institution behind it (itself, or the owner of a resource it owns)"
     )
     institution_name: str | None = None
     details: dict[str, Any]
     categories: list[str]
     capabilities: list[CapabilityOut]
+    card: dict[str, Any] = Field(default_factory=dict, description="how its page shows it")
 
 
 class ChoiceIn(BaseModel):
@@ -178,7 +205,7 @@ class ChoiceIn(BaseModel):
         ...,
         min_length=1,
         max_length=64,
-        description="the chosen resource: an institution, expert (EX-…) or instrument (EQ-…) id",
+        description="the chosen resource's id (an institution, an expert EX-… or any other kind)",
     )
     override_reason: str | None = Field(None, max_length=500, pattern=NO_NUL)
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from fastapi import HTTPException, UploadFile
 
+from qis_match.catalog.kinds import table_stems
+
 MAX_UPLOAD = 50 * 1024 * 1024
-TABLES = frozenset({"institutions.csv", "capabilities.csv", "experts.csv", "instruments.csv"})
 XLSX = "catalog.xlsx"
 
 
@@ -20,8 +21,14 @@ def _shown(name: str, limit: int = 60) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-async def save_uploads(files: list[UploadFile], into: Path, tables=TABLES) -> Path | None:
+def catalog_tables() -> frozenset[str]:
+    """The file names of every table a registered kind reads (institutions.csv …)."""
+    return frozenset(f"{stem}.csv" for stem in table_stems())
+
+
+async def save_uploads(files: list[UploadFile], into: Path, tables=None) -> Path | None:
     """Write the uploads into ``into``; the path to load (the folder, or the one workbook)."""
+    tables = tables if tables is not None else catalog_tables()
     target: Path | None = None
     for f in files:
         given = Path((f.filename or "").replace("\\", "/")).name

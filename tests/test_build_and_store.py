@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from qis_match.build import build_index
+from qis_match.encoders.cache import EmbeddingCache
 from qis_match.errors import IndexNotBuiltError
-from qis_match.store.embedding_cache import EmbeddingCache
 from qis_match.store.index_store import IndexStore
 
 

@@ -40,7 +40,7 @@ def test_every_sub_service_is_known(need_classifier):
 def test_held_out_training_folds_are_classified_and_calibrated(e5_encoder, embedding_cache_path):
     """Fit on 80 % of the labelled requests (plus taxonomy), score the other 20 %."""
     from qis_match.encoders.batch import embed_texts
-    from qis_match.store.embedding_cache import EmbeddingCache
+    from qis_match.encoders.cache import EmbeddingCache
     from qis_match.understanding.training import training_examples
 
     examples = training_examples()

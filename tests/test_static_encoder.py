@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.st, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def trained(built_settings, e5_encoder, embedding_cache_path, tmp_path_factory):
-    from qis_match.encoders.static_training import train_static_encoder
+    from qis_match.encoder_training import train_static_encoder
     from qis_match.store.index_store import IndexStore
 
     index = IndexStore(built_settings.index_root).load()

@@ -22,9 +22,9 @@ from qis_match.analytics.supply import attach_supply, supply_table
 from qis_match.analytics.topics import Topics, find_topics
 from qis_match.analytics.trends import ticket_kpis, tickets_monthly
 from qis_match.encoders.base import Encoder
+from qis_match.encoders.cache import EmbeddingCache
 from qis_match.settings import Settings
 from qis_match.store.demand_log import DemandLog
-from qis_match.store.embedding_cache import EmbeddingCache
 from qis_match.store.index_store import IndexData, IndexStore
 from qis_match.taxonomy import load_taxonomy
 

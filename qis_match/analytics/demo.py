@@ -1,6 +1,6 @@
 """A realistic demo year of demand, sent through the real matcher and logged.
 
-Requests are composed from the project's real QI vocabulary (metrology instruments and their
+Requests are composed from the project's real QI vocabulary (measuring devices and their
 regulations, products with test items and method standards, the services of each sub-service)
 for enterprises weighted by the seeds' provinces, their industries and the season; some ask for
 several services, some for what the demo catalog cannot serve, a few for nothing QI at all.
@@ -20,10 +20,10 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import yaml
 from tqdm import tqdm
 
 from qis_match.analytics import demo_profile as P
+from qis_match.industry import divisions
 from qis_match.pipeline import Matcher
 from qis_match.referral.models import MatchResult
 from qis_match.settings import DATA_DIR, Settings
@@ -59,8 +59,7 @@ def _vocab() -> dict:
     testing = pd.read_csv(ref / "testing.csv").dropna(subset=["object", "item"])
     metrology = pd.read_csv(ref / "metrology.csv")
     services = pd.read_csv(ref / "services.csv")
-    with open(DATA_DIR / "industry" / "gbt4754_2017.yaml", encoding="utf-8") as fh:
-        industry = {str(d["code"]): d for d in yaml.safe_load(fh)["divisions"] if d.get("keywords")}
+    industry = {c: {"keywords": list(d.keywords)} for c, d in divisions().items() if d.keywords}
     return {
         "testing": {k: g.reset_index(drop=True) for k, g in testing.groupby("sub_service")},
         "verification": metrology[metrology.sub_service == "metrology.verification"],
@@ -84,18 +83,18 @@ def _phrase(sub: str, rng: np.random.Generator) -> str:
         rows = v["verification"]
         r = rows.iloc[rng.integers(len(rows))]
         forms = [
-            f"{r.instrument}到期了要送检",
-            f"厂里有{rng.integers(2, 30)}台{r.instrument}需要周期检定",
-            f"{r.instrument}要做检定，规程是{r.regulation}",
-            f"{r.instrument}要年检",
+            f"{r.device}到期了要送检",
+            f"厂里有{rng.integers(2, 30)}台{r.device}需要周期检定",
+            f"{r.device}要做检定，规程是{r.regulation}",
+            f"{r.device}要年检",
         ]
         return forms[rng.choice(4, p=[0.35, 0.3, 0.15, 0.2])]
     if sub == "metrology.calibration":
         r = v["calibration"].iloc[rng.integers(len(v["calibration"]))]
         forms = [
-            f"{r.instrument}需要校准出证书",
-            f"有一批{r.instrument}要做校准",
-            f"想找机构上门校准{r.instrument}",
+            f"{r.device}需要校准出证书",
+            f"有一批{r.device}要做校准",
+            f"想找机构上门校准{r.device}",
         ]
         return forms[rng.integers(len(forms))]
     if sub in v["testing"]:
@@ -239,7 +238,15 @@ def _simulate_ticket(
         )
         for n, r in picks
     ]
-    events = [TicketEvent(at=created, actor=DEMO_ACTOR, role="clerk", to_status=STATUSES[0])]
+    _simulate_progress(t, picks, rng, as_of)
+    return t
+
+
+def _simulate_progress(t: Ticket, picks: list, rng: np.random.Generator, as_of: datetime) -> None:
+    """The ticket's status history up to ``as_of`` (a far referral goes slower; a few stall),
+    and the enterprise's rating when it is closed."""
+    events = [TicketEvent(at=t.created_at, actor=DEMO_ACTOR, role="clerk", to_status=STATUSES[0])]
+    created = t.created_at
     limit_days = (t.deadline - created).days
     far = any(r.locality == "elsewhere" for _, r in picks)
     slow = 1.5 if far else 1.0
@@ -275,7 +282,6 @@ def _simulate_ticket(
                 institution_used=picks[0][1].resource_id,
             )
         ]
-    return t
 
 
 def generate_demo_log(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from qis_match.analytics.frames import DemandFrames
+from qis_match.analytics.xlsx_safe import neutralise
 
 TITLE = "质量基础设施“一站式”服务试点工作情况统计表"
 SOURCE = "《湖南省市场监督管理局关于聚合质量基础设施资源开展“一站式”服务试点的方案》附件3"
@@ -154,6 +155,7 @@ def write_hunan_xlsx(table: pd.DataFrame, path: Path, unit: str) -> Path:
     ws = wb.active
     ws.title = "附件3"
     write_hunan_sheet(ws, table, unit)
+    neutralise(wb)  # no formula from user text (the unit, region names)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

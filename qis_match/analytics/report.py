@@ -17,6 +17,7 @@ from qis_match.analytics.analysis import Analysis, kpi_rows
 from qis_match.analytics.charts import draw_all
 from qis_match.analytics.hunan import NOTE, SOURCE, TITLE, write_hunan_sheet
 from qis_match.analytics.shenzhen import ARTICLE9, ARTICLE13, GRADING_NOTE
+from qis_match.analytics.xlsx_safe import neutralise
 
 PCT, NUM, INT, TXT = "pct", "num", "int", "txt"
 
@@ -252,6 +253,7 @@ def write_xlsx(a: Analysis, path: Path, unit: str) -> Path:
     w = wb.create_sheet("说明")
     for line in (GRADING_NOTE, NOTE, "演示数据中的机构、请求与工单进展均为虚构。"):
         w.append([line])
+    neutralise(wb)  # no formula from user text (request texts, names)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

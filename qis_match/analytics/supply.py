@@ -1,8 +1,8 @@
 """Supply: who in the catalog can serve a sub-service, counted per city and per province.
 
 Read from the index the matcher serves (its resources and capability lines), so that supply and
-demand describe the same catalog version. A provider is an institution (a shared instrument counts
-for its owner) or an expert; nationwide institutions are counted apart, since they serve anywhere.
+demand describe the same catalog version. A provider is an institution (a resource it owns counts for
+it) or a resource without an owner (an expert); nationwide institutions are counted apart, since they serve anywhere.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def provider_lines(index: IndexData) -> pd.DataFrame:
     x = lines.merge(res, on="resource_id", how="left")
     owner = x["institution_id"].where(x["institution_id"].astype(bool), x["resource_id"])
     x = x.assign(provider_id=owner.fillna(x["resource_id"]))
-    # An instrument stands where its owner stands; experts have their own region.
+    # An owned resource stands where its owner stands; others have their own region.
     return x[
         [
             "provider_id",

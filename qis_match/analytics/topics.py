@@ -26,8 +26,8 @@ from sklearn.neighbors import NearestCentroid
 from qis_match.analytics.frames import REASON_NAMES, DemandFrames
 from qis_match.encoders.base import Encoder
 from qis_match.encoders.batch import embed_texts
+from qis_match.encoders.cache import EmbeddingCache
 from qis_match.geo import gazetteer
-from qis_match.store.embedding_cache import EmbeddingCache
 from qis_match.text.tokenize import QiTokenizer, default_tokenizer
 
 log = logging.getLogger(__name__)

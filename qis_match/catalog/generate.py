@@ -6,7 +6,7 @@ institutions of the same kinds. Every institution name ends in （演示）.
 
 Reference lists (written by the project from public knowledge; real standard numbers only):
 - testing.csv: product/object × test item × method standard
-- metrology.csv: instrument × ranges × accuracy classes × JJG/JJF regulation
+- metrology.csv: measuring device × ranges × accuracy classes × JJG/JJF regulation
 - services.csv: certification, standards, quality, IP, branding and other services
 - institutions.yaml: regions, institution types and how they are named and equipped
 """
@@ -21,12 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from qis_match.catalog.schema import (
-    CAPABILITY_COLUMNS,
-    EXPERT_COLUMNS,
-    INSTITUTION_COLUMNS,
-    INSTRUMENT_COLUMNS,
-)
+from qis_match.catalog.kinds.expert import EXPERT_COLUMNS
+from qis_match.catalog.kinds.institution import CAPABILITY_COLUMNS, INSTITUTION_COLUMNS
+from qis_match.catalog.kinds.instrument import INSTRUMENT_COLUMNS
 from qis_match.geo import Gazetteer, Place, gazetteer
 from qis_match.settings import DATA_DIR
 
@@ -336,14 +333,14 @@ class CatalogGenerator:
             ranges = [x for x in r["ranges"].split("|") if x] or [""]
             accs = [x for x in r["accuracy"].split("|") if x] or [""]
             rg, ac = rng.choice(ranges), rng.choice(accs)
-            key = (r["instrument"], r["sub_service"], rg, ac)
+            key = (r["device"], r["sub_service"], rg, ac)
             if key in seen:
                 continue
             seen.add(key)
             out.append(
                 {
                     "sub_service": r["sub_service"],
-                    "object": r["instrument"],
+                    "object": r["device"],
                     "item": _ITEM_BY_SUB.get(r["sub_service"], ""),
                     "standard": r["regulation"],
                     "standard_title": r["regulation_title"],

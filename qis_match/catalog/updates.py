@@ -10,7 +10,7 @@ Layout under ``Settings.catalog_updates_dir`` (default ``<home>/catalog-updates`
 
     000001/                one accepted update; never changed once written
         update.json        seq, time, upserted and removed ids, the files' SHA-256
-        institutions.csv capabilities.csv [experts.csv instruments.csv]   the delta as sent,
+        institutions.csv capabilities.csv [<kind table>.csv …]            the delta as sent,
         | catalog.xlsx                                                    in the usual format
     SEQ                    the highest sequence number ever used (numbers are never reused)
     .writing-000002-<pid>/ an entry being written: ignored by readers, removed by the next writer
@@ -55,6 +55,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from qis_match.catalog.kinds import kinds, table_stems
 from qis_match.catalog.loader import Catalog, _find, load_catalog
 from qis_match.geo import Gazetteer
 from qis_match.taxonomy import Taxonomy
@@ -64,7 +65,6 @@ log = logging.getLogger(__name__)
 META = "update.json"
 SEQ = "SEQ"
 WRITING = ".writing-"
-STEMS = ("institutions", "capabilities", "experts", "instruments")
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _delta_files(delta: Path | None) -> list[Path]:
     delta = Path(delta)
     if delta.is_file():
         return [delta]
-    return [p for stem in STEMS if (p := _find(delta, stem)) is not None]
+    return [p for stem in table_stems() if (p := _find(delta, stem)) is not None]
 
 
 def _write_durably(path: Path, text: str) -> None:
@@ -209,14 +209,15 @@ def apply_updates(
     geo: Gazetteer | None = None,
 ) -> Catalog:
     """The catalog after the journal's updates, in order, with the semantics of
-    :func:`qis_match.update.update_index`: an entry's institutions, experts and instruments
-    replace those with the same ids (an institution's capability lines all together) or are
-    added; its removed ids go, and with a removed institution the instruments it owns.
+    :func:`qis_match.update.update_index`: an entry's rows of every kind replace those with the
+    same ids (an institution's capability lines all together) or are added; its removed ids go,
+    and with a removed institution the rows it owns (``ResourceKind.owned_by``).
 
     Each entry is re-validated by the loader; a row that no longer validates (the taxonomy or
     the region codes changed since) is left out and reported under ``<entry>/<file>``."""
     inst, lines = catalog.institutions, catalog.lines
-    experts, instruments = catalog.experts, catalog.instruments
+    others = [k for k in kinds() if not k.required]
+    tables = {k.name: catalog.table(k.name) for k in others}
     issues, sources = list(catalog.issues), list(catalog.sources)
     h = hashlib.sha256(catalog.version.encode())
     for e in entries:
@@ -226,22 +227,19 @@ def apply_updates(
         if delta is not None:
             issues += [replace(i, file=f"{e.name}/{i.file}") for i in delta.issues]
             sources += delta.sources
-            up = (
-                set(delta.institutions["institution_id"])
-                | set(delta.experts["expert_id"])
-                | set(delta.instruments["instrument_id"])
+            up = set(delta.institutions["institution_id"]).union(
+                *(set(delta.table(k.name)[k.id_column]) for k in others)
             )
-        owned = instruments["owner_institution_id"].isin(removed)
-        gone = removed | up | set(instruments.loc[owned, "instrument_id"])
-        inst = inst[~inst["institution_id"].isin(gone)]
+        gone = removed | up
+        for k in others:
+            gone |= k.owned_by(tables[k.name], removed)
+        inst = _concat(inst[~inst["institution_id"].isin(gone)], _delta(delta, "institution"))
         lines = lines[~lines["institution_id"].isin(gone)]
-        experts = experts[~experts["expert_id"].isin(gone)]
-        instruments = instruments[~instruments["instrument_id"].isin(gone)]
         if delta is not None:
-            inst = _concat(inst, delta.institutions)
             lines = _concat(lines, delta.lines)
-            experts = _concat(experts, delta.experts)
-            instruments = _concat(instruments, delta.instruments)
+        for k in others:
+            kept = tables[k.name][~tables[k.name][k.id_column].isin(gone)]
+            tables[k.name] = _concat(kept, _delta(delta, k.name))
         h.update(json.dumps([e.seq, e.meta.get("files"), e.removed]).encode())
     if not entries:
         return catalog
@@ -251,9 +249,12 @@ def apply_updates(
         issues,
         h.hexdigest()[:16],
         sources,
-        experts.reset_index(drop=True),
-        instruments.reset_index(drop=True),
+        {name: t.reset_index(drop=True) for name, t in tables.items()},
     )
+
+
+def _delta(delta: Catalog | None, kind: str) -> pd.DataFrame:
+    return delta.table(kind) if delta is not None else pd.DataFrame()
 
 
 def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from qis_match.encoders.base import Encoder
-from qis_match.store.embedding_cache import EmbeddingCache
+from qis_match.encoders.cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
 # (batches of texts, kind) -> (batch number, vectors) in any order

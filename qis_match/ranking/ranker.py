@@ -1,34 +1,54 @@
-"""From matching passages to ranked resources: institutions, experts and shared instruments.
+"""From matching passages to ranked resources of every kind.
 
 A resource is as good as its best matching lines (a little credit for a second and third),
 lifted by nearness to the enterprise (same city > same province > nationwide service > distance),
 restricted by the caller's filters, and kept diverse: branches of one group decay so that five
-near-identical branches do not fill the top. Each resource type adds its own fit:
-- experts: availability, and whether they know the enterprise's industry (GB/T 4754 division);
-  an expert who works remotely is never "far";
-- instruments: nearness counts double (samples or people must travel), and a lower price for
-  the same unit lifts a little.
+near-identical branches do not fill the top. Each kind adds its own fit, eligibility and weight
+of nearness (:class:`qis_match.catalog.kinds.ResourceKind`): the ranker asks the registry and
+never names a kind.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
 
+from qis_match.catalog.kinds import RankContext, ResourceKind, find_kind
 from qis_match.geo import Place, city_code_of, distance_km
-from qis_match.referral.models import Evidence, Referral
+from qis_match.ranking.models import Evidence, Referral
 from qis_match.retrieval.hybrid import Candidates
 from qis_match.settings import Settings
 from qis_match.taxonomy import CATEGORY_CODES
 
-EVIDENCE_MIN_SHARE = 0.75  # a line is shown as evidence only if nearly as good as the best one
-AVAILABILITY_FIT = {"available": 1.0, "limited": 0.85, "unavailable": 0.5}
-INDUSTRY_FIT = 1.15
-PRICE_FIT = 0.1
+_DEFAULT_KIND = ResourceKind()  # for rows of a kind no longer registered: no fit of its own
+Context = RankContext  # what the request says that changes a resource's fit (the kinds' type)
+
+
+@dataclass(frozen=True)
+class RankParams:
+    """The ranker's tunables (each a documented field of :class:`Settings` of the same name)."""
+
+    min_relevance: float = 0.3
+    locality_weight: float = 0.5
+    category_mismatch_penalty: float = 0.5
+    branch_decay: float = 0.5
+    evidence_lines: int = 3
+    evidence_min_share: float = 0.75
+    second_line_credit: float = 0.1
+    third_line_credit: float = 0.05
+    locality_same_city: float = 1.0
+    locality_same_province: float = 0.6
+    locality_national: float = 0.5
+    locality_far: float = 0.3
+    locality_far_km: float = 400.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RankParams:
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 @dataclass
@@ -46,13 +66,6 @@ class Filters:
 
     def active(self) -> bool:
         return any(v is not None for v in vars(self).values())
-
-
-@dataclass
-class Context:
-    """What the request says that changes a resource's fit."""
-
-    industry: str | None = None  # GB/T 4754 division code
 
 
 class _Column:
@@ -76,8 +89,14 @@ class _Column:
 
 
 class ResourceRanker:
-    def __init__(self, resources: pd.DataFrame, lines: pd.DataFrame, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(
+        self,
+        resources: pd.DataFrame,
+        lines: pd.DataFrame,
+        settings: Settings | RankParams | None = None,
+    ) -> None:
+        s = settings if isinstance(settings, RankParams) else None
+        self.params = s or (RankParams.from_settings(settings) if settings else RankParams())
         self.res = resources.reset_index(drop=True)
         self.pos = {rid: i for i, rid in enumerate(self.res["resource_id"])}
         # Lines ordered by passage so that a passage's lines are one slice; only arrays are kept
@@ -108,12 +127,33 @@ class ResourceRanker:
         self.national = (r["service_area"] == "national").to_numpy()
         self.online = r["channels"].str.contains("online").to_numpy()
         self.remote = r["remote"].to_numpy(dtype=bool)
-        self.availability = r["availability"].map(AVAILABILITY_FIT).fillna(1.0).to_numpy()
-        self.industries = [set(x.split("|")) - {""} for x in r["industries"]]
-        self.price = r["price"].to_numpy(dtype=np.float64)
-        self.price_unit = r["price_unit"].to_numpy()
+        self._kinds_setup()
         # Records, not pandas indexing: per referral, pandas would dominate a request's time.
         self.records = r.to_dict("records")
+
+    def _kinds_setup(self) -> None:
+        """Per kind present in the index: its rows, their local positions, its prepared state,
+        and the per-resource weight of nearness and floor of a remote resource's locality."""
+        n = len(self.res)
+        self.local = np.zeros(n, dtype=np.int64)  # position among the rows of its own kind
+        self.kinds: dict[str, tuple[ResourceKind, np.ndarray, object]] = {}
+        self.near_weight = np.ones(n)
+        self.remote_floor = np.full(n, -np.inf)
+        for name in pd.unique(self.kind):
+            kind = find_kind(str(name)) or _DEFAULT_KIND
+            rows = np.flatnonzero(self.kind == name)
+            self.local[rows] = np.arange(len(rows))
+            state = kind.prepare(self.res.iloc[rows].reset_index(drop=True))
+            self.kinds[str(name)] = (kind, rows, state)
+            self.near_weight[rows] = kind.locality_weight
+            if kind.remote_locality_floor is not None:
+                self.remote_floor[rows] = kind.remote_locality_floor
+        # kinds that restrict who may be referred at all (a deadline, an eligible region)
+        self._restricting = [
+            name
+            for name, (kind, _, _) in self.kinds.items()
+            if type(kind).eligible is not ResourceKind.eligible
+        ]
 
     # --- filters
     def _mask(self, f: Filters) -> np.ndarray:
@@ -148,11 +188,19 @@ class ResourceRanker:
         same_city = (
             (self.city_code == region.city_code) if region.city_code else np.zeros(n, dtype=bool)
         )
-        far = 0.3 * np.exp(-dist / 400.0)
+        p = self.params
+        far = p.locality_far * np.exp(-dist / p.locality_far_km)
         score = np.where(
-            same_city, 1.0, np.where(same_prov, 0.6, np.where(self.national, 0.5, far))
+            same_city,
+            p.locality_same_city,
+            np.where(
+                same_prov,
+                p.locality_same_province,
+                np.where(self.national, p.locality_national, far),
+            ),
         )
-        score = np.where((self.kind == "expert") & self.remote, np.maximum(score, 0.6), score)
+        # a resource that works remotely is never far, if its kind says so
+        score = np.where(self.remote, np.maximum(score, self.remote_floor), score)
         labels = np.select(
             [same_city, same_prov, self.national],
             ["same_city", "same_province", "national"],
@@ -160,24 +208,27 @@ class ResourceRanker:
         )
         return score, labels, dist
 
-    def fit(self, idx: np.ndarray, ctx: Context | None) -> np.ndarray:
-        """Type-specific multipliers for the resources ``idx``."""
+    def fit(self, idx: np.ndarray, ctx: RankContext | None) -> np.ndarray:
+        """Each kind's relevance multipliers for the resources ``idx``."""
+        ctx = ctx or RankContext()
         out = np.ones(len(idx))
         kinds = self.kind[idx]
-        experts = kinds == "expert"
-        if experts.any():
-            out[experts] *= self.availability[idx[experts]]
-            if ctx and ctx.industry:
-                knows = np.array([ctx.industry in self.industries[i] for i in idx[experts]])
-                out[experts] *= np.where(knows, INDUSTRY_FIT, 1.0)
-        instruments = np.flatnonzero(kinds == "instrument")
-        for unit in {self.price_unit[idx[k]] for k in instruments}:
-            same = instruments[self.price_unit[idx[instruments]] == unit]
-            prices = self.price[idx[same]]
-            if len(same) > 1 and np.isfinite(prices).all() and prices.max() > prices.min():
-                cheap = (prices.max() - prices) / (prices.max() - prices.min())
-                out[same] *= 1 + PRICE_FIT * cheap
+        for name in pd.unique(kinds):
+            kind, _, state = self.kinds[str(name)]
+            mine = np.flatnonzero(kinds == name)
+            out[mine] = kind.fit(state, self.local[idx[mine]], ctx)
         return out
+
+    def eligible(self, ctx: RankContext | None) -> np.ndarray | None:
+        """Which resources may be referred for this request (None: all of them)."""
+        if not self._restricting:
+            return None
+        ctx = ctx or RankContext()
+        ok = np.ones(len(self.res), dtype=bool)
+        for name in self._restricting:
+            kind, rows, state = self.kinds[name]
+            ok[rows] = kind.eligible(state, np.arange(len(rows)), ctx)
+        return ok
 
     def rank(
         self,
@@ -189,41 +240,17 @@ class ResourceRanker:
         query_words: list[str],
         passage_text: pd.Series,
         passage_terms=None,
-        ctx: Context | None = None,
+        ctx: RankContext | None = None,
     ) -> list[Referral]:
         """Ranked referrals. ``passage_terms(pid) -> set[str]`` gives a passage's terms, for the
         matched-terms evidence (request words the line really contains as words, not substrings)."""
         if len(cands) == 0:
             return []
-        s = self.settings
-        starts, ends = self.offsets[cands.passage_ids], self.offsets[cands.passage_ids + 1]
-        counts = ends - starts
-        line_idx = (
-            np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
-            if counts.sum()
-            else np.zeros(0, dtype=np.int64)
-        )
-        line_score = np.repeat(cands.score, counts).astype(np.float64)
-        if need_categories:
-            wanted = np.isin(
-                self.line_cat[line_idx], [CATEGORY_CODES.index(c) for c in need_categories]
-            )
-            line_score = np.where(wanted, line_score, line_score * s.category_mismatch_penalty)
-        filters = filters or Filters()
-        keep = np.ones(len(line_idx), dtype=bool)
-        if filters.categories:
-            keep &= np.isin(
-                self.line_cat[line_idx], [CATEGORY_CODES.index(c) for c in filters.categories]
-            )
-        if filters.sub_services:
-            keep &= self.col["sub_service"].isin(line_idx, filters.sub_services)
-        if filters.active():
-            keep &= self._mask(filters)[self.line_res[line_idx]]
-        if not keep.any():
+        ctx = ctx or RankContext(region=region)
+        line_idx, line_score = self._scored_lines(cands, need_categories, filters or Filters(), ctx)
+        if line_idx is None:
             return []
-        # Weak lines are noise for the person at the window: keep what is close to the best.
-        keep &= line_score >= s.min_relevance * line_score[keep].max()
-        line_idx, line_score = line_idx[keep], line_score[keep]
+        p = self.params
         res_of_line = self.line_res[line_idx]
         order = np.lexsort((-line_score, res_of_line))
         res_sorted, score_sorted, line_sorted = (
@@ -237,22 +264,22 @@ class ResourceRanker:
         n_lines = np.diff(bounds)
         rel = score_sorted[first].astype(np.float64)
         second, third = n_lines > 1, n_lines > 2
-        rel[second] += 0.1 * score_sorted[first[second] + 1]
-        rel[third] += 0.05 * score_sorted[first[third] + 2]
+        rel[second] += p.second_line_credit * score_sorted[first[second] + 1]
+        rel[third] += p.third_line_credit * score_sorted[first[third] + 2]
         rel = rel * self.fit(uniq, ctx)
         rel = rel / rel.max()
         loc, labels, dist = self.locality(region)
-        weight = np.where(self.kind[uniq] == "instrument", 2 * s.locality_weight, s.locality_weight)
+        weight = self.near_weight[uniq] * p.locality_weight
         final = rel * (1 + weight * loc[uniq]) / (1 + weight)
         chosen, adjusted = self._diverse(uniq, final, top_k)
         qset = {w for w in query_words if len(w) > 1}
         referrals = []
         for rank, j in enumerate(chosen, start=1):
-            lo, hi = bounds[j], min(bounds[j] + s.evidence_lines, bounds[j + 1])
+            lo, hi = bounds[j], min(bounds[j] + p.evidence_lines, bounds[j + 1])
             ev_lines = [
                 (int(line_sorted[k]), float(score_sorted[k]))
                 for k in range(lo, hi)
-                if score_sorted[k] >= EVIDENCE_MIN_SHARE * score_sorted[lo]
+                if score_sorted[k] >= p.evidence_min_share * score_sorted[lo]
             ]
             evidence = [
                 self._evidence(li, sc, qset, passage_text, passage_terms) for li, sc in ev_lines
@@ -273,6 +300,44 @@ class ResourceRanker:
             )
         return referrals
 
+    def _scored_lines(
+        self, cands: Candidates, need_categories: list[str], filters: Filters, ctx: RankContext
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """The candidate passages' lines that pass the filters and the kinds' eligibility, with
+        their scores (lines outside the needs' categories penalised, weak lines dropped); None
+        when no line is left."""
+        p = self.params
+        starts, ends = self.offsets[cands.passage_ids], self.offsets[cands.passage_ids + 1]
+        counts = ends - starts
+        line_idx = (
+            np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+            if counts.sum()
+            else np.zeros(0, dtype=np.int64)
+        )
+        line_score = np.repeat(cands.score, counts).astype(np.float64)
+        if need_categories:
+            wanted = np.isin(
+                self.line_cat[line_idx], [CATEGORY_CODES.index(c) for c in need_categories]
+            )
+            line_score = np.where(wanted, line_score, line_score * p.category_mismatch_penalty)
+        keep = np.ones(len(line_idx), dtype=bool)
+        if filters.categories:
+            keep &= np.isin(
+                self.line_cat[line_idx], [CATEGORY_CODES.index(c) for c in filters.categories]
+            )
+        if filters.sub_services:
+            keep &= self.col["sub_service"].isin(line_idx, filters.sub_services)
+        if filters.active():
+            keep &= self._mask(filters)[self.line_res[line_idx]]
+        eligible = self.eligible(ctx)
+        if eligible is not None:
+            keep &= eligible[self.line_res[line_idx]]
+        if not keep.any():
+            return None, line_score
+        # Weak lines are noise for the person at the window: keep what is close to the best.
+        keep &= line_score >= p.min_relevance * line_score[keep].max()
+        return line_idx[keep], line_score[keep]
+
     def _diverse(
         self, uniq: np.ndarray, final: np.ndarray, top_k: int
     ) -> tuple[list[int], np.ndarray]:
@@ -282,7 +347,7 @@ class ResourceRanker:
         adjusted = final.astype(np.float64)
         taken = np.zeros(len(uniq), dtype=bool)
         picked_in_group: dict[int, int] = {}
-        decay = self.settings.branch_decay
+        decay = self.params.branch_decay
         chosen: list[int] = []
         for _ in range(min(top_k, len(uniq))):
             best = int(np.argmax(np.where(taken, -np.inf, adjusted)))
@@ -326,8 +391,8 @@ class ResourceRanker:
         d = float(dist[i]) if region is not None and not math.isnan(dist[i]) else None
         turnaround = row["turnaround_days"]
         details = json.loads(row["details"] or "{}")
-        if row["resource_type"] == "expert" and ctx and ctx.industry:
-            details["industry_match"] = ctx.industry in self.industries[i]
+        kind, _, state = self.kinds[str(row["resource_type"])]
+        details = kind.referral_details(details, state, int(self.local[i]), ctx or RankContext())
         inst_id = row["institution_id"]
         return Referral(
             rank=rank,
@@ -358,11 +423,19 @@ class ResourceRanker:
         )
 
     def browse(
-        self, filters: Filters, region: Place | None, top_k: int, passage_text: pd.Series
+        self,
+        filters: Filters,
+        region: Place | None,
+        top_k: int,
+        passage_text: pd.Series,
+        ctx: RankContext | None = None,
     ) -> list[Referral]:
         """Resources that pass the filters, nearest first, each with a few of its lines — for a
         search with filters but no words."""
         keep = self._mask(filters)[self.line_res]
+        eligible = self.eligible(ctx or RankContext(region=region))
+        if eligible is not None:
+            keep &= eligible[self.line_res]
         if filters.categories:
             keep &= np.isin(self.line_cat, [CATEGORY_CODES.index(c) for c in filters.categories])
         if filters.sub_services:
@@ -382,7 +455,7 @@ class ResourceRanker:
         out = []
         for rank, k in enumerate(order[:top_k], start=1):
             i = int(found[k])
-            own = lines[self.line_res[lines] == i][: self.settings.evidence_lines]
+            own = lines[self.line_res[lines] == i][: self.params.evidence_lines]
             evidence = [self._evidence(int(li), 1.0, set(), passage_text, None) for li in own]
             out.append(
                 self._referral(

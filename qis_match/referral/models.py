@@ -5,65 +5,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
+from qis_match.ranking.models import Evidence, Referral
+from qis_match.referral.reviews import Review
 from qis_match.understanding.needs import Need
 
-
-@dataclass
-class Evidence:
-    """One capability line that made the referral, and the request words it shares."""
-
-    line_id: str
-    text: str
-    sub_service: str
-    standard: str
-    score: float
-    matched_terms: list[str]
-
-
-@dataclass
-class Referral:
-    """One referred resource. ``institution_id``/``institution_name`` name the institution behind
-    it: the institution itself, the owner of a shared instrument, none (null) for an expert;
-    ``resource_id``/``resource_name`` always name the referred resource itself."""
-
-    rank: int
-    institution_id: str | None
-    institution_name: str | None
-    category: str
-    sub_service: str
-    score: float
-    relevance: float
-    locality: str | None  # same_city | same_province | national | elsewhere | None (no region)
-    distance_km: float | None
-    province: str
-    city: str
-    district: str
-    address: str
-    phone: str
-    institution_type: str
-    channels: list[str]
-    small_business_discount: bool
-    turnaround_days: int | None
-    evidence: list[Evidence]
-    resource_type: str = "institution"  # institution | expert | instrument
-    covers: list[str] = field(default_factory=list)  # the request's needs (categories) it can serve
-    resource_id: str = ""
-    resource_name: str = ""
-    details: dict = field(
-        default_factory=dict
-    )  # expert: title, field, availability …; instrument: model, price …
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["score"] = round(self.score, 4)
-        d["relevance"] = round(self.relevance, 4)
-        if self.distance_km is not None:
-            d["distance_km"] = round(self.distance_km, 1)
-        for e in d["evidence"]:
-            e["score"] = round(e["score"], 4)
-        return d
+__all__ = ["BundleItem", "Evidence", "MatchResult", "Referral"]
 
 
 @dataclass
@@ -96,6 +44,8 @@ class MatchResult:
     needs_not_wanted: list[Need] = field(default_factory=list)
     # 首问负责: where the request (abstained) or its non-QI part (served) belongs.
     route: dict | None = None
+    # Why it needs review, as codes (``review_reasons`` is their Chinese text).
+    reviews: list[Review] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -114,4 +64,5 @@ class MatchResult:
             "elapsed_ms": round(self.elapsed_ms, 1),
             "needs_not_wanted": [n.to_dict() for n in self.needs_not_wanted],
             "route": self.route,
+            "reviews": [r.to_dict() for r in self.reviews],
         }

@@ -154,8 +154,8 @@ def rows_from_result(
                 "score": float(need.score),
                 "resource_type": need.resource_type,
                 "text": need.text,
-                # The pipeline names the need's category at the end of its review reasons.
-                "flagged": any(r.endswith("：" + need.name) for r in result.review_reasons),
+                # a review reason about this need (its code names the need it is about)
+                "flagged": any(r.subject == need.name for r in result.reviews if r.category),
                 "n_referrals": len(refs),
                 "n_same_city": sum(r.locality == "same_city" for r in refs),
                 "n_same_province": sum(r.locality in ("same_city", "same_province") for r in refs),

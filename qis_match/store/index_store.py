@@ -5,7 +5,7 @@ Layout under ``<home>/index``::
     CURRENT                  name of the version being served (replaced atomically)
     v20261121T101500-1a2b3c/ one complete, immutable index version
         manifest.json        catalog version, encoder, counts, timings
-        resources.parquet (institutions, experts, instruments) lines.parquet passages.parquet
+        resources.parquet (every kind)    lines.parquet passages.parquet
         dense.faiss (FAISS ids = passage ids) bm25_*.{npz,npy,json}
         needs_classifier.joblib
 
@@ -48,7 +48,7 @@ from qis_match.retrieval.dense import DenseIndex
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-# 2: resources (institutions, experts, instruments) instead of institutions;
+# 2: resources (institutions, experts, shared equipment) instead of institutions;
 # 3: BM25 stored as counts with live documents (incremental updates), no vectors.npy
 FORMAT_VERSION = 3
 CLASSIFIER = "needs_classifier.joblib"
@@ -143,7 +143,7 @@ class IndexData:
     manifest: dict
     resources: (
         pd.DataFrame
-    )  # institutions, experts and instruments (catalog.passages.RESOURCE_COLUMNS)
+    )  # every kind's resources (catalog.kinds.RESOURCE_COLUMNS)
     lines: pd.DataFrame  # one row per capability line, with its resource_id and passage_id
     passages: pd.DataFrame  # passage_id, text
     dense: DenseIndex

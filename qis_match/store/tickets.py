@@ -148,7 +148,7 @@ class TicketReferral(Base):
     override_reason: Mapped[str | None] = mapped_column(RedactedText)
     resource_type: Mapped[str] = mapped_column(
         String(20), default="institution"
-    )  # institution | expert | instrument
+    )  # the referred resource's kind (qis_match.catalog.kinds)
     snapshot: Mapped[dict | None] = mapped_column(
         JSON
     )  # contact details as handed to the enterprise

@@ -67,7 +67,6 @@ class CompiledCalibrated:
         return out / np.bincount(self.label, minlength=self.n_labels)
 
 
-RESOURCE_TYPES = ("institution", "expert", "instrument")
 
 
 @dataclass
@@ -169,7 +168,7 @@ class NeedClassifier:
             Xs[rows], labels, sample_weight=weights
         )
         self.sub_services = list(self.sub_model.classes_)
-        # Resource type (institution / expert / instrument), from requests whose needs all call
+        # Resource kind (institution, expert …), from requests whose needs all call
         # for one type: a multinomial model on the text alone, so that it can read a clause.
         rows, labels, weights = [], [], []
         for i, e in enumerate(examples):

@@ -87,22 +87,7 @@ class NeedUnderstanding:
         )
         clauses = split_clauses(reading)
         micro = micro_clauses(reading) or [Clause(reading, 0, len(reading), WANTED)]
-        # Text features once for the request, its clauses and micro-clauses.
-        texts = list(dict.fromkeys([reading, *(c.text for c in clauses), *(m.text for m in micro)]))
-        X = self.classifier.features(texts)
-        row = {t: X[i] for i, t in enumerate(texts)}
-        p_full = self.classifier.predict_proba([reading], vec, X=row[reading])[0]
-        p_qi = float(self.classifier.qi_proba([reading], vec, X=row[reading])[0])
-        p_clause = (
-            self.classifier.predict_clause_proba(
-                [c.text for c in clauses], X=X[[texts.index(c.text) for c in clauses]]
-            )
-            if len(clauses) > 1
-            else p_full[None, :]
-        )
-        p_micro = self.classifier.predict_clause_proba(
-            [m.text for m in micro], X=X[[texts.index(m.text) for m in micro]]
-        )
+        row, p_full, p_qi, p_clause, p_micro = self._probabilities(reading, vec, clauses, micro)
         hits = find_signals(reading)
         signals: dict = {
             "probabilities": {
@@ -127,8 +112,10 @@ class NeedUnderstanding:
         settled, absolute = self._settled(micro, p_micro, wanted_hits)
         # A settled request is gated whatever its decisive part says ("招聘计量员" names 计量):
         # _settled already kept it open when another part carries a signal.
-        gated = absolute or settled is not None or (
-            p_qi < needed and not (wanted_hits and p_qi >= self.gate_signal_floor)
+        gated = (
+            absolute
+            or settled is not None
+            or (p_qi < needed and not (wanted_hits and p_qi >= self.gate_signal_floor))
         )
         if elsewhere:
             signals["other_channels"] = elsewhere
@@ -161,6 +148,26 @@ class NeedUnderstanding:
             if uncertain:
                 signals["uncertain"] = uncertain
         return Understanding(needs, signals, not_wanted, route, reading)
+
+    def _probabilities(self, reading: str, vec: np.ndarray, clauses, micro):
+        """Text features once for the request, its clauses and micro-clauses; then P(category)
+        of the request, of each clause and micro-clause, and P(QI need at all)."""
+        texts = list(dict.fromkeys([reading, *(c.text for c in clauses), *(m.text for m in micro)]))
+        X = self.classifier.features(texts)
+        row = {t: X[i] for i, t in enumerate(texts)}
+        p_full = self.classifier.predict_proba([reading], vec, X=row[reading])[0]
+        p_qi = float(self.classifier.qi_proba([reading], vec, X=row[reading])[0])
+        p_clause = (
+            self.classifier.predict_clause_proba(
+                [c.text for c in clauses], X=X[[texts.index(c.text) for c in clauses]]
+            )
+            if len(clauses) > 1
+            else p_full[None, :]
+        )
+        p_micro = self.classifier.predict_clause_proba(
+            [m.text for m in micro], X=X[[texts.index(m.text) for m in micro]]
+        )
+        return row, p_full, p_qi, p_clause, p_micro
 
     # --- one need
     def _need(self, reading, clauses, micro, p_clause, p_micro, hits, score, clause_max, row, i):
@@ -307,12 +314,17 @@ class NeedUnderstanding:
         return f"未识别到质量基础设施服务需求（最可能为{name}，概率仅 {p_full[best]:.2f}）"
 
     def _resource_type(self, text: str, X=None) -> str:
-        """Institution, expert or instrument: the model's choice, unless the words call for a type
-        (租用仪器, 请专家) and the model finds it at least plausible; when the words call for both,
-        the model decides between them."""
+        """The resource kind: the model's choice, unless the words call for a kind (租用仪器,
+        请专家) and the model finds it at least plausible; when the words call for several, the
+        model decides between them. A kind a trained model never saw (a deployment's own) is
+        taken on its words alone: the model has no opinion of it."""
         p = self.classifier.resource_proba([text], X)[0]
         best = max(p, key=p.get)
-        called = [k for k in resource_signals(text) if p.get(k, 0.0) >= 0.1]
+        words = resource_signals(text)
+        unknown = sorted(k for k in words if k not in p) if len(p) > 1 else []
+        if unknown:
+            return unknown[0]
+        called = [k for k in words if p.get(k, 0.0) >= 0.1]
         if called and p[best] < 0.9:
             return max(called, key=lambda k: p.get(k, 0.0))
         return best

@@ -17,8 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import ahocorasick
-import yaml
 
+from qis_match.industry import divisions
 from qis_match.settings import DATA_DIR
 from qis_match.text.tokenize import find_codes
 
@@ -368,9 +368,9 @@ def _read_terms(path: Path, kinds: set[str]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def vocabularies(data_dir: Path = DATA_DIR) -> Vocabularies:
-    products = set(_read_terms(data_dir / "lexicon" / "qi_terms.tsv", {"product", "instrument"}))
+    products = set(_read_terms(data_dir / "lexicon" / "qi_terms.tsv", {"product", "device"}))
     ref = data_dir / "reference"
-    for name, col in (("testing.csv", "object"), ("metrology.csv", "instrument")):
+    for name, col in (("testing.csv", "object"), ("metrology.csv", "device")):
         p = ref / name
         if p.exists():
             with open(p, encoding="utf-8", newline="") as fh:
@@ -379,13 +379,11 @@ def vocabularies(data_dir: Path = DATA_DIR) -> Vocabularies:
                     for r in csv.DictReader(fh)
                     if 2 <= len(r[col]) <= 12 and "、" not in r[col]
                 )
-    with open(data_dir / "industry" / "gbt4754_2017.yaml", encoding="utf-8") as fh:
-        ind = yaml.safe_load(fh)
+    table = divisions(data_dir / "industry" / "gbt4754_2017.yaml")
     industries = {
-        d["code"]: Industry(d["code"], d["name"], d["section"], ind["sections"][d["section"]])
-        for d in ind["divisions"]
+        d.code: Industry(d.code, d.name, d.section, d.section_name) for d in table.values()
     }
-    industry_words = {k: d["code"] for d in ind["divisions"] for k in d["keywords"]}
+    industry_words = {k: d.code for d in table.values() for k in d.keywords}
     return Vocabularies(
         products=_automaton({p: p for p in products}),
         schemes=_automaton(SCHEMES),

@@ -33,7 +33,7 @@ class Need:
     start: int | None = None
     end: int | None = None
     source: str = "retrieval"  # retrieval | classifier | signal
-    resource_type: str = "institution"  # institution | expert | instrument: what serves this need
+    resource_type: str = "institution"  # the resource kind that serves this need (kinds registry)
     status: str = "wanted"  # wanted | done | declined (understanding/status.py)
     status_cue: str = ""  # the words that made it done or declined
 

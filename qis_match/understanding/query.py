@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from qis_match.errors import RegionError
 from qis_match.geo import Gazetteer, Place, gazetteer
+from qis_match.settings import Settings
 from qis_match.text.normalize import normalize_text
 from qis_match.text.tokenize import QiTokenizer, default_tokenizer, find_codes
 from qis_match.understanding.redact import redact
@@ -51,7 +52,7 @@ class Query:
 def parse_query(
     text: str,
     region: str | None = None,
-    max_chars: int | None = 2000,
+    max_chars: int | None = Settings.model_fields["max_text_chars"].default,
     tokenizer: QiTokenizer | None = None,
     geo: Gazetteer | None = None,
     analyse_chars: int | None = None,

@@ -13,14 +13,15 @@ import logging
 import time
 from pathlib import Path
 
+from qis_match.catalog.kinds import kind_names
 from qis_match.encoders import Encoder
 from qis_match.encoders.batch import embed_texts
+from qis_match.encoders.cache import EmbeddingCache
 from qis_match.errors import InputError
 from qis_match.settings import DATA_DIR, Settings, get_settings
-from qis_match.store.embedding_cache import EmbeddingCache
 from qis_match.taxonomy import CATEGORY_CODES, Taxonomy, load_taxonomy
 from qis_match.text.normalize import normalize_text
-from qis_match.understanding.classifier import RESOURCE_TYPES, NeedClassifier, TrainingExample
+from qis_match.understanding.classifier import NeedClassifier, TrainingExample
 from qis_match.understanding.lexicon import load_lexicon
 from qis_match.understanding.negatives import reviews
 from qis_match.understanding.routing import FALLBACK, load_channels
@@ -40,7 +41,7 @@ def read_training_file(path: Path, taxonomy: Taxonomy) -> list[TrainingExample]:
             types = [t for t in (r.get("resource_types") or "").split("|") if t] or None
             route = (r.get("route") or "").strip() or None
             bad = [c for c in cats if c not in CATEGORY_CODES] + [s for s in ss if s not in subs]
-            bad += [t for t in types or [] if t not in RESOURCE_TYPES]
+            bad += [t for t in types or [] if t not in kind_names()]
             bad += [route] if route and route not in load_channels() else []
             if bad:
                 raise InputError(f"{path}: line {lineno}: unknown code(s) {bad}")

@@ -1,7 +1,7 @@
 """Analytics for analysts (issue #8): the demand-gap tables, charts and workbook, and the page.
 
-Every endpoint needs an ``analyst`` key. Also here: recording matches in the demand log from the
-API and the console (after the response is sent; a logging failure is logged, never returned).
+Every endpoint needs an ``analyst`` key. Recording matches in the demand log is the demand
+recorder's (``service/demand_recorder.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -19,10 +19,8 @@ from fastapi.responses import HTMLResponse, Response
 from qis_match.analytics.analysis import Analysis, analyse
 from qis_match.analytics.charts import CHARTS, draw_all
 from qis_match.analytics.report import sections, write_xlsx
-from qis_match.referral.models import MatchResult
-from qis_match.store.demand_log import DemandLog, DemandRequest
-from qis_match.store.tickets import utcnow
-from service.demand_recorder import recorder
+from qis_match.store.demand_log import DemandRequest
+from service.demand_recorder import demand_log
 from service.deps import AppState, require, state
 from service.security import Principal
 
@@ -32,63 +30,6 @@ pages = APIRouter(include_in_schema=False)
 analyst = require("analyst")
 CACHE_SECONDS = 300
 _lock = threading.Lock()
-
-
-# --- recording (used by the matching and ticket routers)
-
-
-def demand_log(st: AppState) -> DemandLog | None:
-    """The demand log on the ticket database's engine (None when the database is unavailable)."""
-    if st.store is None:
-        return None
-    dl = st.extra.get("demand_log")
-    if dl is None or dl.engine is not st.store.engine:
-        dl = DemandLog(engine=st.store.engine)
-        st.extra["demand_log"] = dl
-    return dl
-
-
-def record_match(
-    st: AppState, result: MatchResult, channel: str, request_id: str, actor: str | None = None
-) -> None:
-    """Log one match. Runs after the response; never raises."""
-    if not st.settings.demand_log:
-        return
-    try:
-        dl = demand_log(st)
-    except Exception:  # noqa: BLE001 - spooled below
-        dl = None
-    try:
-        recorder(st).record(dl, result, channel=channel, request_id=request_id, actor=actor)
-    except Exception as exc:  # noqa: BLE001 - the match was already answered
-        log.error("demand log: could not record a match (%s)", type(exc).__name__)
-
-
-def channel_of(request: Request) -> str:
-    """console when the clerk's page sent it (a same-origin fetch: the pages send no Referer),
-    else api."""
-    same_origin = request.headers.get("sec-fetch-site") == "same-origin"
-    return "console" if same_origin or "/console" in request.headers.get("referer", "") else "api"
-
-
-def link_request(
-    st: AppState, result: MatchResult, request_id: str | None, actor: str
-) -> str | None:
-    """The demand-log request a new ticket comes from: the one named, else the console's recent
-    match of the same text (not counted twice), else the ticket's own match, logged now."""
-    if not st.settings.demand_log:
-        return None
-    try:
-        dl = demand_log(st)
-        if dl is None:
-            return None
-        if request_id and dl.exists(request_id):
-            return request_id
-        found = dl.find_recent(result.text, utcnow() - timedelta(hours=2))
-        return found or dl.record(result, channel="ticket", actor=actor)
-    except Exception as exc:  # noqa: BLE001 - a ticket is created even if the log is down
-        log.warning("demand log: could not link a ticket (%s)", type(exc).__name__)
-        return None
 
 
 # --- the analysis, cached per log state

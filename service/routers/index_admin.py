@@ -15,6 +15,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
+from qis_match.catalog.kinds import kinds
 from qis_match.errors import CatalogError
 from qis_match.pipeline import Matcher
 from qis_match.update import update_index
@@ -34,7 +35,7 @@ def _info(m: Matcher) -> dict:
         "dense_index": man.get("dense_index"),
         "built_at": man.get("built_at"),
         "updated_from": man.get("updated_from"),
-        "counts": {k: man.get(k) for k in ("institutions", "experts", "instruments", "lines")},
+        "counts": {k: man.get(k) for k in [*(k.table for k in kinds()), "lines"]},
         "catalog_changes": [  # where an upload lay on the server is nobody's business
             {k: v for k, v in c.items() if k != "source"}
             for c in man.get("catalog_changes", [])[-20:]
@@ -51,8 +52,9 @@ def info(m: Matcher = Depends(matcher)) -> dict:
 async def update(
     files: list[UploadFile] = File(
         default=[],
-        description="institutions.csv + capabilities.csv (+ experts.csv, instruments.csv), "
-        "or one .xlsx with those sheets: resources added or replacing those with the same id",
+        description="institutions.csv + capabilities.csv (+ one CSV per other kind's table, "
+        "GET /api/v1/kinds), or one .xlsx with those sheets: resources added or replacing "
+        "those with the same id",
     ),
     remove: list[str] = Form(default=[], description="resource ids to remove"),
     m: Matcher = Depends(matcher),

@@ -1,17 +1,17 @@
-"""Public endpoints: match a request, search the catalog, read an institution."""
+"""Public endpoints: match a request, search the catalog, read a resource, list the kinds."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 
+from qis_match.catalog.kinds import card_of, kind_names, kinds
 from qis_match.pipeline import Matcher
 from qis_match.ranking.ranker import Filters
 from qis_match.store.demand_log import new_request_id
+from service.demand_recorder import record_match
 from service.deps import AppState, matcher, state
-from service.routers.analytics import channel_of, record_match
-from service.schemas import Category, MatchIn, MatchOut, ResourceOut, SearchOut
+from service.schemas import Category, KindsOut, MatchIn, MatchOut, ResourceOut, SearchOut
+from service.ticketing import match_memory
 
 router = APIRouter(prefix="/api/v1", tags=["matching"])
 
@@ -31,8 +31,9 @@ def match(
     filters = Filters(**body.filters.model_dump()) if body.filters else None
     res = m.match(body.text, region=body.region, top_k=body.top_k, filters=filters)
     out = res.to_dict()
+    out["request_id"] = new_request_id()
+    match_memory(st).put(out["request_id"], body.text, body.region, res)  # for its ticket
     if st.settings.demand_log:  # recorded after the response is sent (issue #8)
-        out["request_id"] = new_request_id()
         background.add_task(record_match, st, res, channel_of(request), out["request_id"])
     return out
 
@@ -50,12 +51,17 @@ def search(
     online: bool | None = None,
     discount: bool | None = Query(None, description="小微优惠"),
     accreditation: str | None = Query(None, max_length=40),
-    resource_type: list[Literal["institution", "expert", "instrument"]] | None = Query(
-        None, description="institution, expert, instrument (default: all)"
+    resource_type: list[str] | None = Query(
+        None, max_length=20, description="resource kinds (GET /api/v1/kinds; default: all)"
     ),
     top_k: int = Query(20, ge=1, le=100),
     m: Matcher = Depends(matcher),
 ) -> dict:
+    unknown = sorted(set(resource_type or []) - set(kind_names()))
+    if unknown:
+        raise HTTPException(
+            422, f"unknown resource_type {unknown[0]!r}: one of {', '.join(kind_names())}"
+        )
     filters = Filters(
         categories=category or None,
         sub_services=sub_service or None,
@@ -69,13 +75,20 @@ def search(
     results = [
         r.to_dict() for r in m.search(q, region=region or None, filters=filters, top_k=top_k)
     ]
+    for r in results:
+        r["card"] = card_of(r, "search")
     return {"results": results, "count": len(results)}
+
+
+@router.get("/kinds", response_model=KindsOut, summary="The resource kinds the catalog can hold")
+def list_kinds() -> dict:
+    return {"kinds": [k.describe() for k in kinds()]}
 
 
 @router.get(
     "/resources/{resource_id}",
     response_model=ResourceOut,
-    summary="An institution, expert or shared instrument and its lines",
+    summary="A resource of any kind (institution, expert …) and its lines",
 )
 def resource(resource_id: str, m: Matcher = Depends(matcher)) -> dict:
     found = m.resource(resource_id)
@@ -94,3 +107,10 @@ def institution(institution_id: str, m: Matcher = Depends(matcher)) -> dict:
     if inst is None:
         raise HTTPException(404, f"institution {institution_id!r} not found")
     return inst
+
+
+def channel_of(request: Request) -> str:
+    """console when the clerk's page sent it (a same-origin fetch: the pages send no Referer),
+    else api."""
+    same_origin = request.headers.get("sec-fetch-site") == "same-origin"
+    return "console" if same_origin or "/console" in request.headers.get("referer", "") else "api"

@@ -1,18 +1,17 @@
 """The pages (Chinese UI), served by the same app. They are thin: data comes from the JSON API
-through static/app.js, which renders every user-supplied string with textContent (inert)."""
+through static/js/*.js, which render every user-supplied string with textContent (inert)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
-import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from qis_match.settings import DATA_DIR
+from qis_match.catalog.kinds import kinds
+from qis_match.industry import divisions
 from qis_match.store.tickets import STATUSES
 from qis_match.taxonomy import load_taxonomy
 
@@ -23,15 +22,9 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / 
 NAV = {"console": "console", "search": "search", "resource": "search", "board": "board"}
 
 
-@lru_cache(maxsize=1)
 def _industries() -> dict[str, list[str]]:
     """GB/T 4754-2017 divisions: code → [section letter, name] (experts list division codes)."""
-    try:
-        with open(DATA_DIR / "industry" / "gbt4754_2017.yaml", encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except OSError:
-        return {}
-    return {str(d["code"]): [d["section"], d["name"]] for d in data.get("divisions", [])}
+    return {c: [d.section, d.name] for c, d in divisions().items()}
 
 
 def _ctx(request: Request, page: str, **kw) -> dict:
@@ -40,6 +33,7 @@ def _ctx(request: Request, page: str, **kw) -> dict:
         "categories": [[c.code, c.name] for c in tax.categories],  # in taxonomy order
         "sub_services": {s.code: s.name for c in tax.categories for s in c.sub_services},
         "statuses": list(STATUSES),
+        "kinds": [k.describe() for k in kinds()],  # pages know no kind: they read these
     }
     if page in ("console", "search", "resource"):
         ui_data["industries"] = _industries()
@@ -49,7 +43,8 @@ def _ctx(request: Request, page: str, **kw) -> dict:
         "nav": NAV.get(page, ""),
         "categories": [(c.code, c.name) for c in tax.categories],
         "statuses": STATUSES,
-        # Read by static/app.js from a JSON script element (rendered with |tojson, inert).
+        "kinds": ui_data["kinds"],
+        # Read by static/js/*.js from a JSON script element (rendered with |tojson, inert).
         "ui_data": ui_data,
         **kw,
     }
@@ -72,7 +67,7 @@ def search(request: Request):
 
 @router.get("/resource/{resource_id}", response_class=HTMLResponse)
 def resource(request: Request, resource_id: str):
-    """An institution, expert or shared instrument (the page loads it from the API)."""
+    """A resource of any kind (the page loads it from the API)."""
     return templates.TemplateResponse(
         request, "resource.html", _ctx(request, "resource", resource_id=resource_id)
     )

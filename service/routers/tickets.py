@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
+from qis_match.catalog.kinds import card_of
 from qis_match.pipeline import Matcher
-from qis_match.store.tickets import STATUSES, Choice, Ticket, TicketStore, utcnow
-from qis_match.understanding.redact import redact
+from qis_match.store.tickets import STATUSES, Ticket, TicketStore, utcnow
 from service.deps import AppState, matcher, require, state, store
-from service.routers.analytics import link_request
 from service.schemas import FeedbackIn, StatusIn, TicketIn, TicketListOut, TicketOut
 from service.security import Principal
+from service.ticketing import TicketRefused, create_ticket
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 clerk = require("clerk", "admin")
@@ -41,7 +41,12 @@ def ticket_out(t: Ticket, with_history: bool = True) -> dict:
             "overdue": t.status in STATUSES[:3] and t.deadline < utcnow(),
         }
     )
-    return d.model_dump()
+    out = d.model_dump()
+    for ref in out["referrals"]:  # how the slip shows it, from what was snapshotted
+        snap = ref.get("snapshot")
+        if snap is not None:
+            snap["card"] = card_of({**snap, "resource_type": ref["resource_type"]}, "slip")
+    return out
 
 
 def _listing(tickets: list[Ticket], st: TicketStore) -> dict:
@@ -65,69 +70,10 @@ def create(
     st: TicketStore = Depends(store),
     state_of: AppState = Depends(state),
 ) -> dict:
-    res = m.match(body.text, region=body.region)
-    by_need = {b.need.category: b for b in res.bundle}
-    choices = []
-    for c in body.choices:
-        found = m.resource(c.institution_id)
-        if found is None:
-            raise HTTPException(422, f"{redact(c.institution_id)!r} is not in the catalog")
-        item = by_need.get(c.category)
-        ranked = [r.resource_id for r in item.referrals] if item else []
-        rank = ranked.index(c.institution_id) + 1 if c.institution_id in ranked else None
-        top = ranked[0] if ranked else None
-        if rank != 1 and not (c.override_reason and c.override_reason.strip()):
-            raise HTTPException(
-                422,
-                f"{found['name']} is not the first referral for {c.category}: give override_reason (改选理由)",
-            )
-        snapshot = {
-            k: found.get(k)
-            for k in (
-                "name",
-                "type",
-                "province",
-                "city",
-                "district",
-                "address",
-                "phone",
-                "email",
-                "turnaround_days",
-                "small_business_discount",
-                "discount_note",
-                "institution_name",
-            )
-        }
-        snapshot["details"] = found.get("details", {})
-        snapshot["channels"] = found.get("channels")
-        if snapshot.get("turnaround_days") is not None:
-            snapshot["turnaround_days"] = int(snapshot["turnaround_days"])
-        choices.append(
-            Choice(
-                category=c.category,
-                institution_id=c.institution_id,
-                institution_name=found["name"],
-                sub_service=item.need.sub_service if item else None,
-                rank=rank,
-                top_institution_id=top,
-                override_reason=c.override_reason,
-                resource_type=found["resource_type"],
-                snapshot=snapshot,
-            )
-        )
-    request_id = link_request(state_of, res, body.request_id, who.name)  # demand log (issue #8)
-    t = st.create(
-        request_id=request_id,
-        request_text=res.text,
-        # Done and declined needs are kept with their status, so the slip shows they were heard.
-        needs=[n.to_dict() for n in [*res.needs, *res.needs_not_wanted]],
-        entities=res.entities,
-        choices=choices,
-        actor=who.name,
-        role=who.role,
-        index_version=res.index_version,
-        catalog_version=res.catalog_version,
-    )
+    try:
+        t = create_ticket(state_of, m, st, body, who)
+    except TicketRefused as exc:
+        raise HTTPException(422, str(exc)) from None
     return ticket_out(t)
 
 

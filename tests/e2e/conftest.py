@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,8 +56,6 @@ def chromium_path() -> Path:
 
 @pytest.fixture(scope="session")
 def live_server(chromium_path, built_settings, e5_encoder, tmp_path_factory):
-    import uvicorn
-
     from qis_match.pipeline import Matcher
     from qis_match.store.tickets import TicketStore
     from service.app import create_app
@@ -69,6 +68,15 @@ def live_server(chromium_path, built_settings, e5_encoder, tmp_path_factory):
     keys = KeyRing.parse(f"clerk:e2e-clerk:{CLERK_KEY},analyst:e2e-analyst:{ANALYST_KEY}")
     app = create_app(settings, matcher=matcher, ticket_store=store, keys=keys)
 
+    with serve(app) as url:
+        yield LiveServer(url=url, store=store, matcher=matcher)
+
+
+@contextmanager
+def serve(app):
+    """Serve an app with uvicorn on a free loopback port for the block; yields its URL."""
+    import uvicorn
+
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -78,15 +86,17 @@ def live_server(chromium_path, built_settings, e5_encoder, tmp_path_factory):
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", store=store, matcher=matcher)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.e2e
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_SCRIPT = "<script>window.__xss=1</script>"
+STATIC_JS = Path(__file__).resolve().parents[2] / "service" / "static" / "js"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -850,6 +852,57 @@ def hostile(x: dict) -> dict:
     return x
 
 
+XSS_TONE = 'x" onmouseover="window.__xss=1'  # a class token that tries to leave its attribute
+XSS_HREF = "javascript:alert(4)"
+
+
+def hostile_card(x: dict) -> dict:
+    """Markup in every field of the object's ``card`` (in place): the display strings the server
+    makes for the resource's kind (subtitle, facts, place, badges, profile rows and chips, the
+    slip's rows and checklist), CSS tokens and link targets included."""
+    x["card"] = {
+        "subtitle": f"{XSS_IMG}subtitle",
+        "facts": [
+            {
+                "label": XSS_SCRIPT,
+                "value": f"{XSS_IMG}fact",
+                "key": XSS_TONE,
+                "resource_id": XSS_HREF,
+            },
+            {
+                "label": f"{XSS_IMG}label",
+                "value": f"{XSS_SCRIPT}value",
+                "key": "owner",
+                "resource_id": XSS_HREF,
+            },
+        ],
+        "place": {"label": XSS_SCRIPT, "value": f"{XSS_IMG}place"},
+        "badges": [{"text": f"{XSS_IMG}badge", "tone": XSS_TONE, "title": XSS_IMG}],
+        "rows": [
+            {
+                "label": f"{XSS_IMG}row",
+                "key": "owner",
+                "value": f"{XSS_IMG}owner",
+                "resource_id": XSS_HREF,
+            },
+            {"label": XSS_SCRIPT, "key": XSS_TONE, "value": f"{XSS_IMG}value"},
+            {
+                "label": XSS_SCRIPT,
+                "key": "chips",
+                "chips": [{"text": f"{XSS_IMG}chip", "tone": XSS_TONE, "title": XSS_IMG}],
+            },
+        ],
+        "name_note": f"{XSS_IMG}note",
+        "slip_rows": [
+            {"label": XSS_SCRIPT, "value": f"{XSS_IMG}slip"},
+            {"label": f"{XSS_IMG}联系电话", "value": f"{XSS_SCRIPT}phone", "key": "phone"},
+            {"label": XSS_SCRIPT, "value": f"{XSS_IMG}key", "key": XSS_TONE},
+        ],
+        "checklist_extra": [f"{XSS_IMG}checklist"],
+    }
+    return x
+
+
 def rewrite(page, pattern: str, change) -> None:
     """Answer the page's requests to ``pattern`` with the real response changed by ``change``."""
 
@@ -869,18 +922,19 @@ def assert_inert(page, scope: str, expected: str = XSS_IMG) -> None:
 
 def test_hostile_resource_fields_are_rendered_inert(page, live_server, watch, shots):
     """The expert's and instrument's fields (names, title, affiliation, model, owner, booking
-    channel, topics …) from matches, searches, resources and ticket snapshots show as text."""
+    channel, topics …) from matches, searches, resources and ticket snapshots show as text, and
+    so does every display string of their cards (made by the server for the kind)."""
     store = live_server.store
     rewrite(
         page,
         "**/api/v1/match",
-        lambda d: [hostile(r) for b in d["bundle"] for r in b["referrals"]],
+        lambda d: [hostile_card(hostile(r)) for b in d["bundle"] for r in b["referrals"]],
     )
-    rewrite(page, "**/api/v1/search?*", lambda d: [hostile(r) for r in d["results"]])
+    rewrite(page, "**/api/v1/search?*", lambda d: [hostile_card(hostile(r)) for r in d["results"]])
 
     def hostile_resource(d):
-        hostile(d)
-        d["institution_id"] = "javascript:alert(4)"
+        hostile_card(hostile(d))
+        d["institution_id"] = XSS_HREF
         for c in d["capabilities"]:
             for k in ("object", "item", "description", "accuracy", "standard"):
                 c[k] = f"{XSS_IMG}{k}"
@@ -890,11 +944,16 @@ def test_hostile_resource_fields_are_rendered_inert(page, live_server, watch, sh
     page.goto(live_server.url + "/console")
     run_match(page, "产品返修率高，想请专家诊断，再找实验室复测", "湖北省武汉市")
     assert_inert(page, "#bundle .need-card[data-resource-type=expert]")
-    expect(page.locator("#bundle .ref-expert").first).to_contain_text(f"{XSS_IMG}affiliation")
+    first = page.locator("#bundle .ref-expert").first
+    expect(first.locator(".ref-type")).to_have_text(f"{XSS_IMG}subtitle")
+    expect(first.locator(".spec")).to_contain_text(f"{XSS_SCRIPT}：{XSS_IMG}fact")
+    expect(first.locator(".facts")).to_contain_text(f"{XSS_SCRIPT}：{XSS_IMG}place")
+    expect(first.locator(".badge", has_text=f"{XSS_IMG}badge")).to_have_count(1)
+    assert first.locator(".spec a").count() == 0  # no links inside the radio's label
     snap(page, shots, "xss-05-console-expert")
     run_match(page, "仪器太贵买不起，想租气相色谱质谱联用仪", "湖北省武汉市")
     assert_inert(page, "#bundle .need-card[data-resource-type=instrument]")
-    expect(page.locator("#bundle .ref-instrument").first).to_contain_text(f"800 元/{XSS_IMG}")
+    expect(page.locator("#bundle .ref-instrument").first).to_contain_text(f"{XSS_IMG}fact")
     assert page.locator("#result img, #result script").count() == 0
 
     page.goto(live_server.url + "/search?q=%E6%B0%94%E7%9B%B8%E8%89%B2%E8%B0%B1")  # 气相色谱
@@ -902,13 +961,19 @@ def test_hostile_resource_fields_are_rendered_inert(page, live_server, watch, sh
     assert_inert(page, "#search-results")
     page.goto(live_server.url + "/search?q=%E8%BF%94%E4%BF%AE&resource_type=expert")  # 返修
     expect(page.locator("#search-results .result-card").first).to_be_visible()
-    assert_inert(page, "#search-results", f"{XSS_IMG}title")
+    assert_inert(page, "#search-results", f"{XSS_IMG}subtitle")
+    link = page.locator("#search-results .result-card").first.locator(".spec a.owner-link")
+    expect(link).to_have_text(f"{XSS_SCRIPT}value")
+    expect(link).to_have_attribute("href", "/resource/javascript%3Aalert(4)")
+    assert page.locator("main [onmouseover]").count() == 0
 
     for rid in ("X-QUAL-WH", "Q-GCMS-WH"):
         page.goto(f"{live_server.url}/resource/{rid}")
         expect(page.locator("#resource")).to_be_visible()
         assert_inert(page, "#resource")
-        assert page.locator("main img, main script").count() == 0
+        expect(page.locator("#res-sub")).to_have_text(f"{XSS_IMG}subtitle")
+        expect(page.locator("#res-details .chip")).to_have_text([f"{XSS_IMG}chip"])
+        assert page.locator("main img, main script, main [onmouseover]").count() == 0
     owner = page.locator("#owner-link")
     expect(owner).to_have_attribute("href", "/resource/javascript%3Aalert(4)")
     snap(page, shots, "xss-06-instrument-page")
@@ -950,6 +1015,21 @@ def test_hostile_resource_fields_are_rendered_inert(page, live_server, watch, sh
         expect(need.locator(".slip-phone td")).to_have_text(f"{XSS_SCRIPT}phone")
         assert_inert(page, "#slip")
     snap(page, shots, "xss-07-slip-snapshot")
+
+    # The snapshot's card (the slip's rows for the kind) is shown as text too.
+    rewrite(
+        page,
+        f"**/api/v1/tickets/{instrument.id}",
+        lambda d: [hostile_card(r["snapshot"]) for r in d["referrals"] if r.get("snapshot")],
+    )
+    page.goto(f"{live_server.url}/slip/{instrument.id}")
+    need = page.locator("#slip .slip-need[data-resource-type=instrument]")
+    expect(need).to_contain_text(f"{XSS_IMG}note")
+    expect(need.locator(".slip-phone td")).to_have_text(f"{XSS_SCRIPT}phone")
+    expect(need.locator(".checklist li").last).to_have_text(f"{XSS_IMG}checklist")
+    assert_inert(page, "#slip")
+    assert page.locator("#slip [onmouseover]").count() == 0
+    page.unroute(f"**/api/v1/tickets/{instrument.id}")
 
     page.wait_for_timeout(300)
     assert page.evaluate("typeof window.__xss") == "undefined"
@@ -1007,7 +1087,7 @@ def test_pages_render_server_side_and_are_self_contained(live_server):
             assert r.status_code == 200, path
             assert "text/html" in r.headers["content-type"]
             html = r.text
-            assert '<script src="/static/app.js"' in html
+            assert '<script type="module" src="/static/js/main.js">' in html
             assert "Content-Security-Policy" in html
             assert not re.search(r"(src|href)=\"(https?:)?//", html), path
             assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
@@ -1020,6 +1100,15 @@ def test_pages_render_server_side_and_are_self_contained(live_server):
         assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in r.text
         r = c.get("/institution/" + '"><img src=x onerror=alert(1)>')
         assert r.status_code == 308 and "<" not in r.headers["location"]
-        js = c.get("/static/app.js").text
-        assert not re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write", js)
+        modules = sorted(STATIC_JS.glob("*.js"))
+        assert "main.js" in {m.name for m in modules}
+        for module in modules:
+            r = c.get("/static/js/" + module.name)
+            assert r.status_code == 200, module.name
+            # module scripts need a JavaScript MIME type (X-Content-Type-Options: nosniff)
+            assert "javascript" in r.headers["content-type"], module.name
+            assert not re.search(
+                r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function",
+                r.text,
+            ), module.name
         assert c.get("/static/app.css").status_code == 200

@@ -25,6 +25,7 @@ PUBLIC = {
     ("GET", "/api/v1/search"),
     ("GET", "/api/v1/institutions/{institution_id}"),
     ("GET", "/api/v1/resources/{resource_id}"),
+    ("GET", "/api/v1/kinds"),  # the resource kinds (issue 18), what the pages render from
     ("GET", "/health"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/index"),  # the index version being served (issue #6), like /health

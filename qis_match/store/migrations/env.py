@@ -3,10 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from qis_match.store.tickets import Base
+from qis_match.store.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata()  # every table: tickets and the demand log
 
 
 def run_migrations_online() -> None:

@@ -1,9 +1,10 @@
 """The matching pipeline: text → understanding → retrieval → ranking → referral.
 
-Each stage is a swappable component built from the settings; :class:`Matcher` only wires them.
-A request is cleaned and redacted, its entities extracted, its needs found (one per part of a
+:class:`Matcher` loads an index version once and reads as its list of stages
+(:mod:`qis_match.pipeline.stages`), each built from the settings with only what it needs. A
+request is cleaned and redacted, its entities extracted, its needs found (one per part of a
 multi-part request), and each need retrieved and ranked on its own; the bundle of per-need
-referrals is merged into one overall ranking in which institutions that serve several of the
+referrals is merged into one overall ranking in which resources that serve several of the
 needs rise (一站式).
 """
 
@@ -12,16 +13,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from qis_match.catalog.kinds import card_of, load_kind_modules
 from qis_match.encoders import Encoder, make_encoder
-from qis_match.ranking.ranker import Context, Filters, ResourceRanker
-from qis_match.referral.models import BundleItem, MatchResult, Referral
+from qis_match.ranking.ranker import Filters, ResourceRanker
+from qis_match.referral.models import MatchResult, Referral
 from qis_match.retrieval.hybrid import HybridRetriever
 from qis_match.settings import Settings, get_settings
 from qis_match.store.index_store import IndexData, IndexStore
@@ -29,22 +30,14 @@ from qis_match.taxonomy import CATEGORY_CODES, load_taxonomy
 from qis_match.text.tokenize import QiTokenizer, default_tokenizer
 from qis_match.understanding.classifier import NeedClassifier
 from qis_match.understanding.decompose import NeedUnderstanding
-from qis_match.understanding.entities import extract_entities
-from qis_match.understanding.needs import Need, NeedDetector
+from qis_match.understanding.needs import NeedDetector
 from qis_match.understanding.query import parse_query
-from qis_match.understanding.routing import Route, Router
+from qis_match.understanding.routing import Router
+
+from .context import MatchContext, Stage
+from .stages import Rank, ReadRequest, Refer, Retrieve, Understand
 
 log = logging.getLogger(__name__)
-MULTI_NEED_BONUS = 0.25
-
-
-@dataclass
-class _Understood:
-    needs: list[Need]
-    signals: dict
-    qvec: np.ndarray | None
-    not_wanted: list[Need]
-    route: Route | None
 
 
 class Matcher:
@@ -59,6 +52,7 @@ class Matcher:
         index_path: Path | None = None,
     ) -> None:
         self.settings = settings or get_settings()
+        load_kind_modules(self.settings.kind_modules)
         self.index = index or IndexStore(self.settings.index_root).load(
             index_path, self.settings.hnsw_ef_search, self.settings.ivf_nprobe
         )
@@ -76,7 +70,7 @@ class Matcher:
                 f"index was built with encoder {built_with!r} but the matcher uses {self.encoder.name!r}; "
                 "rebuild the index or change QIS_ENCODER"
             )
-        self.retriever = HybridRetriever(self.index, self.settings)
+        self.retriever = HybridRetriever.from_index(self.index, self.settings)
         first_line = self.index.lines.drop_duplicates("passage_id").set_index("passage_id")
         first_line = first_line.reindex(self.index.passages["passage_id"])
         # Retired passages (no line uses them after an update) get category -1 and no type.
@@ -84,11 +78,34 @@ class Matcher:
             first_line["category"], categories=CATEGORY_CODES
         ).codes.astype(np.int64)
         self.passage_type = first_line["resource_type"].astype(object).fillna("").to_numpy()
-        self.needs = self._need_component()
-        self.router = Router()
         self.ranker = ResourceRanker(self.index.resources, self.index.lines, self.settings)
         self._passage_text = self.index.passages["text"]
         self._terms_cache: dict[int, frozenset[str]] = {}
+        self.stages: list[Stage] = self._stages()
+
+    def _stages(self) -> list[Stage]:
+        """read → understand → retrieve → rank → refer, each given what it needs."""
+        s = self.settings
+        return [
+            ReadRequest(self.tokenizer, s.max_text_chars, s.analyse_max_chars),
+            Understand(
+                self._need_component(),
+                self.encoder,
+                self.retriever,
+                self.tokenizer,
+                Router(),
+                self.taxonomy,
+            ),
+            Retrieve(self.retriever, self.tokenizer, self.passage_type, self.passage_category),
+            Rank(
+                self.ranker,
+                self.tokenizer,
+                self._passage_text,
+                self._passage_terms,
+                s.review_min_cosine if self.encoder is not None else None,
+            ),
+            Refer(s.multi_need_bonus),
+        ]
 
     def _need_component(self) -> NeedUnderstanding | NeedDetector:
         s = self.settings
@@ -100,6 +117,7 @@ class Matcher:
                 self.taxonomy,
                 s.need_threshold,
                 s.clause_threshold,
+                uncertain_below=s.uncertain_need_below,
                 gate_threshold=s.gate_threshold,
                 gate_signal_floor=s.gate_signal_floor,
                 route_gate_threshold=s.route_gate_threshold,
@@ -129,123 +147,34 @@ class Matcher:
         today: date | None = None,
     ) -> MatchResult:
         t0 = time.perf_counter()
-        s = self.settings
-        top_k = top_k or s.top_k
-        query = parse_query(
-            text, region, s.max_text_chars, self.tokenizer, analyse_chars=s.analyse_max_chars
-        )
-        entities = {
-            **query.entities(),
-            **extract_entities(query.analysed, today, codes=query.codes).to_dict(),
-        }
-        understood = self._understand(query)
-        needs, signals, qvec = understood.needs, understood.signals, understood.qvec
-        reasons: list[str] = []
-        if query.cut:
-            reasons.append(
-                f"请求较长（{len(query.text)} 字），只分析了前 {len(query.analysed)} 字，请核对后面的需求"
-            )
-        if query.region_alternatives:
-            reasons.append(
-                "地区不明确：" + "、".join(sorted(p.label() for p in query.region_alternatives)[:4])
-            )
-        for c in signals.get("uncertain", []):
-            reasons.append(f"需求把握不大：{self.taxonomy.category(c).name}")
-        ctx = Context(industry=(entities.get("industry") or {}).get("code"))
-        bundle: list[BundleItem] = []
-        for need in needs:
-            bundle.append(self._serve_need(need, query, qvec, filters, top_k, reasons, ctx))
-        referrals = self._overall(bundle, top_k)
-        covers = {r.resource_id: r.covers for r in referrals}
-        for item in bundle:
-            item.referrals = [
-                replace(r, covers=covers.get(r.resource_id, [item.need.category]))
-                for r in item.referrals
-            ]
+        ctx = MatchContext(text, region, top_k or self.settings.top_k, filters, today)
+        for stage in self.stages:
+            ctx = stage(ctx)
         result = MatchResult(
-            text=query.text,
-            needs=needs,
-            needs_not_wanted=understood.not_wanted,
-            route=understood.route.to_dict() if understood.route else None,
-            referrals=referrals,
-            entities=entities,
-            signals=signals,
-            bundle=bundle,
-            needs_review=bool(reasons),
-            review_reasons=reasons,
-            abstain_reason=signals.get("abstain") if not needs else None,
+            text=ctx.query.text,
+            needs=ctx.needs,
+            needs_not_wanted=ctx.not_wanted,
+            route=ctx.route.to_dict() if ctx.route else None,
+            referrals=ctx.referrals,
+            entities=ctx.entities,
+            signals=ctx.signals,
+            bundle=ctx.bundle,
+            needs_review=bool(ctx.reviews),
+            review_reasons=[r.text() for r in ctx.reviews],
+            reviews=ctx.reviews,
+            abstain_reason=ctx.signals.get("abstain") if not ctx.needs else None,
             index_version=self.index.version,
             catalog_version=self.index.manifest.get("catalog_version", ""),
             encoder=self.index.manifest.get("encoder", ""),
         )
         result.elapsed_ms = (time.perf_counter() - t0) * 1000
         log.debug(
-            "match %.1f ms: %s → %s", result.elapsed_ms, query.text, [n.category for n in needs]
+            "match %.1f ms: %s → %s",
+            result.elapsed_ms,
+            result.text,
+            [n.category for n in ctx.needs],
         )
         return result
-
-    def _understand(self, query) -> _Understood:
-        """Read the request (typos corrected), embed and retrieve on that reading, and find its
-        needs; the retrieval baseline has no status or route model, so it routes by pattern."""
-        text = query.analysed
-        reading = self.needs.read(text) if isinstance(self.needs, NeedUnderstanding) else text
-        qvec = self.encoder.encode_queries([reading])[0] if self.encoder is not None else None
-        terms = query.terms if reading == text else self.tokenizer.terms(reading)
-        cands = self.retriever.retrieve(qvec, terms)
-        if isinstance(self.needs, NeedUnderstanding):
-            u = self.needs.understand(text, qvec, cands)
-            signals = u.signals
-            out = _Understood(u.needs, signals, qvec, u.not_wanted, u.route)
-        else:
-            needs, signals = self.needs.detect(text, qvec, cands)
-            route = None if needs else self.router.route(text)
-            out = _Understood(needs, signals, qvec, [], route)
-        signals.setdefault(
-            "best_cosine", round(float(cands.dense_cos.max()), 4) if len(cands) else 0.0
-        )
-        return out
-
-    def _serve_need(
-        self,
-        need: Need,
-        query,
-        qvec,
-        filters: Filters | None,
-        top_k: int,
-        reasons: list[str],
-        ctx: Context | None = None,
-    ) -> BundleItem:
-        """Retrieve and rank for one need, restricted to its category and resource type (an
-        expert or instrument need with nothing in its category looks across categories)."""
-        of_type = self.passage_type == need.resource_type
-        allowed = of_type & (self.passage_category == CATEGORY_CODES.index(need.category))
-        if not allowed.any() and need.resource_type != "institution":
-            allowed = of_type
-        own_text = need.text and need.text != query.analysed
-        terms = self.tokenizer.terms(need.text) if own_text else query.terms
-        words = self.tokenizer.words(need.text) if own_text else query.words
-        cands = self.retriever.retrieve(qvec, terms, allowed=allowed)
-        refs = self.ranker.rank(
-            cands,
-            [need.category],
-            query.region,
-            filters,
-            top_k,
-            words,
-            self._passage_text,
-            self._passage_terms,
-            ctx,
-        )
-        if not refs:
-            what = {"expert": "专家", "instrument": "共享仪器"}.get(need.resource_type, "机构")
-            reasons.append(f"无可转介{what}：{need.name}")
-        elif (
-            self.encoder is not None
-            and len(cands)
-            and float(cands.dense_cos.max()) < self.settings.review_min_cosine
-        ):
-            reasons.append(f"匹配较弱：{need.name}")
-        return BundleItem(need, refs)
 
     def search(
         self,
@@ -300,7 +229,7 @@ class Matcher:
         return gazetteer().resolve(region) if region else None
 
     def institution(self, institution_id: str) -> dict | None:
-        """One institution with all its capability lines, or None (also for experts and instruments)."""
+        """One institution with all its capability lines, or None (also for resources of other kinds)."""
         found = self.resource(institution_id)
         if found is None or found["resource_type"] != "institution":
             return None
@@ -308,7 +237,7 @@ class Matcher:
         return found
 
     def resource(self, resource_id: str) -> dict | None:
-        """One resource (institution, expert or instrument) with all its lines, or None."""
+        """One resource of any kind with all its lines, or None."""
         pos = self.ranker.pos.get(resource_id)
         if pos is None:
             return None
@@ -326,6 +255,7 @@ class Matcher:
             for r in lines.to_dict("records")
         ]
         row["categories"] = sorted(set(lines["category"]), key=CATEGORY_CODES.index)
+        row["card"] = card_of(row, "detail")
         return row
 
     def _passage_terms(self, pid: int) -> frozenset[str]:
@@ -335,27 +265,3 @@ class Matcher:
             if len(self._terms_cache) < 100_000:
                 self._terms_cache[pid] = terms
         return terms
-
-    @staticmethod
-    def _overall(bundle: list[BundleItem], top_k: int) -> list[Referral]:
-        """One ranked list across needs: weight by need score; serving several needs lifts."""
-        if len(bundle) == 1:
-            return [replace(r, covers=[bundle[0].need.category]) for r in bundle[0].referrals]
-        best: dict[str, tuple[float, Referral]] = {}
-        totals: dict[str, float] = {}
-        covers: dict[str, list[str]] = {}
-        for item in bundle:
-            for r in item.referrals:
-                s = item.need.score * r.score
-                totals[r.resource_id] = totals.get(r.resource_id, 0.0) + s
-                covers.setdefault(r.resource_id, []).append(item.need.category)
-                if r.resource_id not in best or s > best[r.resource_id][0]:
-                    best[r.resource_id] = (s, r)
-        scored = []
-        for iid, (top, r) in best.items():
-            scored.append((top + MULTI_NEED_BONUS * (totals[iid] - top), r, iid))
-        scored.sort(key=lambda x: -x[0])
-        out = []
-        for rank, (score, r, iid) in enumerate(scored[:top_k], start=1):
-            out.append(replace(r, rank=rank, score=score, covers=covers[iid]))
-        return out

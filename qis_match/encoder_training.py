@@ -29,7 +29,7 @@ import numpy as np
 
 from qis_match.encoders.base import Encoder
 from qis_match.encoders.batch import embed_texts
-from qis_match.store.embedding_cache import EmbeddingCache
+from qis_match.encoders.cache import EmbeddingCache
 from qis_match.store.index_store import IndexData
 from qis_match.text.tokenize import default_tokenizer
 
