@@ -269,6 +269,17 @@ class Settings(BaseSettings):
     demand_log: bool = Field(
         True, description="Record API and console matches in the demand log (CLI: match --log)."
     )
+    demand_repeat_seconds: float = Field(
+        86400.0,
+        description="The same request text from the same client within this window is logged "
+        "but not counted by the analyses (a flood cannot invent unmet demand).",
+    )
+    demand_burst_max: int = Field(
+        30,
+        description="More requests than this from one client within demand_burst_seconds "
+        "are logged but not counted (a burst).",
+    )
+    demand_burst_seconds: float = Field(600.0, description="The window of demand_burst_max.")
     demand_spool_max_bytes: int = Field(
         50_000_000,
         description="Most bytes of demand-log rows kept on disk while the database cannot write "

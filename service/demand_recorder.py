@@ -8,17 +8,22 @@ spooled and dropped requests (dropped only when the spool cannot keep them eithe
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
+import secrets
 import threading
 from datetime import timedelta
 
 from prometheus_client import Counter
 
 from qis_match.referral.models import MatchResult
-from qis_match.store.demand_log import DemandLog, rows_from_result
+from qis_match.store.demand_log import DemandLog, Exclusion, rows_from_result
 from qis_match.store.demand_spool import DemandSpool
 from qis_match.store.tickets import utcnow
 from service.deps import AppState
+from service.security import ClientAddress
 
 log = logging.getLogger("qis_match.service")
 _lock = threading.Lock()
@@ -48,11 +53,17 @@ class DemandRecorder:
         channel: str,
         request_id: str,
         actor: str | None = None,
+        source: str | None = None,
     ) -> str:
         """Write one match (after any spooled ones); returns "written", "spooled" or "dropped"."""
         pairs = [
             rows_from_result(
-                result, channel=channel, request_id=request_id, created_at=utcnow(), actor=actor
+                result,
+                channel=channel,
+                request_id=request_id,
+                created_at=utcnow(),
+                actor=actor,
+                source=source,
             )
         ]
         if demand_log is not None:
@@ -93,13 +104,50 @@ def demand_log(st: AppState) -> DemandLog | None:
         return None
     dl = st.extra.get("demand_log")
     if dl is None or dl.engine is not st.store.engine:
-        dl = DemandLog(engine=st.store.engine)
+        s = st.settings
+        rules = Exclusion(s.demand_repeat_seconds, s.demand_burst_max, s.demand_burst_seconds)
+        dl = DemandLog(engine=st.store.engine, exclusion=rules)
         st.extra["demand_log"] = dl
     return dl
 
 
+def source_of(st: AppState, request) -> str:
+    """A pseudonym of the client that sent a request (its address as the rate limit sees it,
+    keyed with this home's secret): floods from one source are recognised, and the log never
+    holds an address."""
+    secret = st.extra.get("demand_secret")
+    if secret is None:
+        secret = st.extra["demand_secret"] = _home_secret(st.settings.home / "demand-secret")
+    address = ClientAddress(st.settings.trusted_proxies, st.settings.forwarded_header)
+    peer = request.client.host if request.client else None
+    client = address(peer, request.headers)
+    return hmac.new(secret, client.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _home_secret(path) -> bytes:
+    """A random key kept in the home folder (mode 0600), made on first use."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it first
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
+
+
 def record_match(
-    st: AppState, result: MatchResult, channel: str, request_id: str, actor: str | None = None
+    st: AppState,
+    result: MatchResult,
+    channel: str,
+    request_id: str,
+    actor: str | None = None,
+    source: str | None = None,
 ) -> None:
     """Log one match. Runs after the response; never raises."""
     if not st.settings.demand_log:
@@ -109,7 +157,9 @@ def record_match(
     except Exception:  # noqa: BLE001 - spooled below
         dl = None
     try:
-        recorder(st).record(dl, result, channel=channel, request_id=request_id, actor=actor)
+        recorder(st).record(
+            dl, result, channel=channel, request_id=request_id, actor=actor, source=source
+        )
     except Exception as exc:  # noqa: BLE001 - the match was already answered
         log.error("demand log: could not record a match (%s)", type(exc).__name__)
 

@@ -108,7 +108,20 @@ def test_toy_kind_is_built_matched_served_and_offered(
 def test_no_file_outside_the_toy_module_names_the_toy_kind():
     """The toy kind touched no other file: nothing in the engine, service or pages names it."""
     out = subprocess.run(
-        ["git", "grep", "--untracked", "-l", "-i", "-e", "policies", "-e", "PolicyKind", "--", "qis_match", "service"],
+        [
+            "git",
+            "grep",
+            "--untracked",
+            "-l",
+            "-i",
+            "-e",
+            "policies",
+            "-e",
+            "PolicyKind",
+            "--",
+            "qis_match",
+            "service",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -120,7 +133,18 @@ def test_few_files_name_a_built_in_kind():
     """Kinds are declared once: outside migrations, at most 6 files of the engine and service
     mention the shared-instrument kind (27 before the registry)."""
     out = subprocess.run(
-        ["git", "grep", "--untracked", "-l", "-i", "instrument", "--", "qis_match", "service", ":!*migrations*"],
+        [
+            "git",
+            "grep",
+            "--untracked",
+            "-l",
+            "-i",
+            "instrument",
+            "--",
+            "qis_match",
+            "service",
+            ":!*migrations*",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

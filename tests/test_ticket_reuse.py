@@ -32,7 +32,10 @@ def client(built_settings, e5_encoder, tmp_path):
     s = built_settings.model_copy(update={"rate_limit_per_minute": 0, "demand_log": False})
     m = CountingMatcher(s, encoder=e5_encoder)
     app = create_app(
-        s, matcher=m, ticket_store=TicketStore(f"sqlite:///{tmp_path}/t.db"), keys=KeyRing.parse(KEYS)
+        s,
+        matcher=m,
+        ticket_store=TicketStore(f"sqlite:///{tmp_path}/t.db"),
+        keys=KeyRing.parse(KEYS),
     )
     with TestClient(app) as c:
         yield c

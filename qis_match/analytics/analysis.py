@@ -73,6 +73,10 @@ def _kpis(frames: DemandFrames) -> dict:
     }
     for reason in ("no_provider", "flagged", "far"):
         k[f"unmet_{reason}"] = int((n["reason"] == reason).sum())
+    # kept in the log, not counted above: floods of one text and bursts from one source
+    k["excluded_requests"] = int(sum(frames.excluded.values()))
+    k["excluded_repeat"] = int(frames.excluded.get("repeat", 0))
+    k["excluded_burst"] = int(frames.excluded.get("burst", 0))
     k.update(ticket_kpis(frames.tickets))
     return k
 
@@ -162,6 +166,11 @@ def kpi_rows(k: dict) -> list[tuple[str, str]]:
 
     return [
         ("需求记录（件）", f"{k['requests']:,}"),
+        (
+            "未计入：重复或突发请求（件）",
+            f"{k.get('excluded_requests', 0):,}（重复 {k.get('excluded_repeat', 0):,}，"
+            f"突发 {k.get('excluded_burst', 0):,}）",
+        ),
         ("服务需求（项）", f"{k['needs']:,}"),
         ("一揽子（多项需求）请求", f"{k['multi_need_requests']:,}"),
         ("未识别为质量基础设施需求", f"{k['abstained']:,}"),

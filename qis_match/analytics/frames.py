@@ -10,7 +10,7 @@ serves remotely by design and does not count as far. A request is unmet when it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -38,6 +38,8 @@ class DemandFrames:
     tickets: pd.DataFrame  # one row per ticket, with status times
     ticket_referrals: pd.DataFrame
     as_of: datetime
+    # requests kept in the log but not counted (issue 22), by reason: repeat, burst
+    excluded: dict = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -160,6 +162,7 @@ def load_frames(
 ) -> DemandFrames:
     """Everything the analyses read, from one database."""
     requests, needs = log.frames(since, until)
+    requests, needs, excluded = _without_excluded(requests, needs)
     if as_of is None:
         last = requests["created_at"].max() if len(requests) else None
         as_of = until or (last.to_pydatetime() if last is not None else datetime.now())
@@ -172,5 +175,23 @@ def load_frames(
         tickets = tickets[(tickets["created_at"] >= lo) & (tickets["created_at"] < hi)]
         refs = refs[refs["ticket_id"].isin(tickets["id"])]
     return DemandFrames(
-        requests, needs, tickets.reset_index(drop=True), refs.reset_index(drop=True), as_of
+        requests,
+        needs,
+        tickets.reset_index(drop=True),
+        refs.reset_index(drop=True),
+        as_of,
+        excluded,
     )
+
+
+def _without_excluded(
+    requests: pd.DataFrame, needs: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The requests that count, their needs, and how many were left out by reason (a flood of
+    one text from one source, a burst from one source: kept in the log, never counted)."""
+    if "excluded" not in requests or requests["excluded"].isna().all():
+        return requests, needs, {}
+    out = requests["excluded"].notna()
+    counts = {str(k): int(v) for k, v in requests.loc[out, "excluded"].value_counts().items()}
+    kept = requests[~out].reset_index(drop=True)
+    return kept, needs[needs["request_pk"].isin(kept["id"])].reset_index(drop=True), counts

@@ -56,6 +56,9 @@ def supply_table(index: IndexData) -> pd.DataFrame:
 
 def attach_supply(table: pd.DataFrame, supply: pd.DataFrame) -> pd.DataFrame:
     """Add supply columns to a table keyed by sub_service, province and city (0 when none)."""
+    # the keys as text, even when every value is missing (an all-missing column is float)
+    table = table.astype({c: object for c in ("province", "city") if c in table})
+    supply = supply.astype({c: object for c in ("province", "city") if c in supply})
     city = supply.dropna(subset=["city"])[["sub_service", "province", "city", "providers_city"]]
     prov = supply[["sub_service", "province", "providers_province"]].drop_duplicates(
         ["sub_service", "province"]

@@ -8,10 +8,12 @@ Only the matcher's redacted text is stored. Analysts read it through ``qis_match
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import (
@@ -19,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     delete,
@@ -71,6 +74,14 @@ class DemandRequest(Base):
     catalog_version: Mapped[str | None] = mapped_column(String(64))
     elapsed_ms: Mapped[float | None] = mapped_column(Float)
     entities: Mapped[dict] = mapped_column(RedactedJSON)
+    # Poisoned demand (issue 22): a pseudonym of the client, a key of the text, and why the
+    # request is not counted (repeat: the same text from the same source within a window;
+    # burst: too many from one source within a window), or None.
+    source: Mapped[str | None] = mapped_column(String(32))
+    text_key: Mapped[str | None] = mapped_column(String(32))
+    excluded: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_demand_requests_source_created", "source", "created_at"),)
 
 
 class DemandNeed(Base):
@@ -100,6 +111,43 @@ class DemandNeed(Base):
     top_distance_km: Mapped[float | None] = mapped_column(Float)
 
 
+@dataclass(frozen=True)
+class Exclusion:
+    """When a logged request is kept but not counted: the same text from the same source within
+    ``repeat_seconds``, or more than ``burst_max`` requests from one source within
+    ``burst_seconds``. Requests without a source (CLI, demo, imports) are always counted."""
+
+    repeat_seconds: float = 86400.0
+    burst_max: int = 30
+    burst_seconds: float = 600.0
+
+    def why(self, conn, req: dict) -> str | None:
+        source, at = req.get("source"), req.get("created_at")
+        if not source or at is None:
+            return None
+        t = DemandRequest
+        key = req["text_key"]
+        repeat = select(t.id).where(
+            t.source == source,
+            t.text_key == key,
+            t.created_at >= at - timedelta(seconds=self.repeat_seconds),
+        )
+        if conn.execute(repeat.limit(1)).first() is not None:
+            return "repeat"
+        recent = select(func.count()).where(
+            t.source == source, t.created_at >= at - timedelta(seconds=self.burst_seconds)
+        )
+        if conn.execute(recent).scalar_one() >= self.burst_max:
+            return "burst"
+        return None
+
+
+def text_key(text: str) -> str:
+    """The same request typed again (case, spaces and punctuation aside) has the same key."""
+    core = "".join(ch for ch in text.upper() if ch.isalnum())
+    return hashlib.sha256(core.encode("utf-8")).hexdigest()[:32]
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex
 
@@ -111,8 +159,10 @@ def rows_from_result(
     request_id: str,
     created_at: datetime,
     actor: str | None = None,
+    source: str | None = None,
 ) -> tuple[dict, list[dict]]:
-    """The request row and its need rows for one match (plain dicts, ready for a bulk insert)."""
+    """The request row and its need rows for one match (plain dicts, ready for a bulk insert).
+    ``source``: a pseudonym of the client (public endpoints), for the exclusion of floods."""
     ent = result.entities or {}
     industry = ent.get("industry") or {}
     top = result.referrals[0] if result.referrals else None
@@ -141,6 +191,8 @@ def rows_from_result(
         "catalog_version": result.catalog_version,
         "elapsed_ms": round(float(result.elapsed_ms), 2),
         "entities": _jsonable(ent),
+        "source": source,
+        "text_key": text_key(result.text or ""),
     }
     needs = []
     for pos, item in enumerate(result.bundle):
@@ -185,8 +237,13 @@ class DemandLog:
     """Record matches and read them back as tables. Share the tickets' engine when there is one."""
 
     def __init__(
-        self, url: str | None = None, engine: Engine | None = None, run_migrations: bool = True
+        self,
+        url: str | None = None,
+        engine: Engine | None = None,
+        run_migrations: bool = True,
+        exclusion: Exclusion | None = None,
     ) -> None:
+        self.exclusion = exclusion or Exclusion()
         if engine is None:
             if url is None:
                 raise ValueError("DemandLog needs a database URL or an engine")
@@ -232,6 +289,8 @@ class DemandLog:
             return 0
         with self.engine.begin() as conn:
             for req, needs in pairs:
+                req = {**req, "text_key": req.get("text_key") or text_key(req.get("text") or "")}
+                req["excluded"] = req.get("excluded") or self.exclusion.why(conn, req)
                 pk = conn.execute(insert(DemandRequest).values(**req)).inserted_primary_key[0]
                 if needs:
                     conn.execute(insert(DemandNeed), [{**n, "request_pk": pk} for n in needs])
@@ -285,6 +344,9 @@ class DemandLog:
             requests = pd.read_sql(rq.order_by(DemandRequest.id), conn)
             needs = pd.read_sql(nq.order_by(DemandNeed.id), conn)
         requests["created_at"] = pd.to_datetime(requests["created_at"])
+        for col in ("province", "city", "district", "industry_code", "industry_name"):
+            # text even when every value is missing (an all-NULL column reads as float)
+            requests[col] = requests[col].astype(object)
         for col in ("abstained", "needs_review"):
             requests[col] = requests[col].astype(bool)
         needs["flagged"] = needs["flagged"].astype(bool)

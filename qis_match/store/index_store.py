@@ -141,9 +141,7 @@ class IndexData:
 
     path: Path
     manifest: dict
-    resources: (
-        pd.DataFrame
-    )  # every kind's resources (catalog.kinds.RESOURCE_COLUMNS)
+    resources: pd.DataFrame  # every kind's resources (catalog.kinds.RESOURCE_COLUMNS)
     lines: pd.DataFrame  # one row per capability line, with its resource_id and passage_id
     passages: pd.DataFrame  # passage_id, text
     dense: DenseIndex

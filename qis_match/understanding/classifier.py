@@ -67,8 +67,6 @@ class CompiledCalibrated:
         return out / np.bincount(self.label, minlength=self.n_labels)
 
 
-
-
 @dataclass
 class TrainingExample:
     text: str

@@ -8,7 +8,7 @@ from qis_match.catalog.kinds import card_of, kind_names, kinds
 from qis_match.pipeline import Matcher
 from qis_match.ranking.ranker import Filters
 from qis_match.store.demand_log import new_request_id
-from service.demand_recorder import record_match
+from service.demand_recorder import record_match, source_of
 from service.deps import AppState, matcher, state
 from service.schemas import Category, KindsOut, MatchIn, MatchOut, ResourceOut, SearchOut
 from service.ticketing import match_memory
@@ -34,7 +34,14 @@ def match(
     out["request_id"] = new_request_id()
     match_memory(st).put(out["request_id"], body.text, body.region, res)  # for its ticket
     if st.settings.demand_log:  # recorded after the response is sent (issue #8)
-        background.add_task(record_match, st, res, channel_of(request), out["request_id"])
+        background.add_task(
+            record_match,
+            st,
+            res,
+            channel_of(request),
+            out["request_id"],
+            source=source_of(st, request),
+        )
     return out
 
 
