@@ -499,6 +499,32 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from qis_match.store.backup import BackupError, backup
+
+    try:
+        meta = backup(_settings(args), Path(args.out))
+    except BackupError as exc:
+        print(f"qis-match: error: {exc}", file=sys.stderr)
+        return 1
+    rows = ", ".join(f"{k} {v}" for k, v in meta["rows"].items())
+    print(f"backup {args.out}: {rows}; index {meta['index_version']}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from qis_match.store.backup import BackupError, restore
+
+    try:
+        meta = restore(_settings(args), Path(args.backup), force=args.force)
+    except BackupError as exc:
+        print(f"qis-match: error: {exc}", file=sys.stderr)
+        return 1
+    rows = ", ".join(f"{k} {v}" for k, v in meta["rows"].items())
+    print(f"restored {args.backup}: {rows}; CURRENT is {meta['restored_index_version']}")
+    return 0
+
+
 def cmd_index_verify(args: argparse.Namespace) -> int:
     """Every version (or the named ones): checksums, every file opened, one known query."""
     from qis_match.store.index_store import IndexStore
@@ -590,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     _parser_gaps(sub)
     _parser_index(sub)
     _parser_catalog(sub)
+    _parser_backup(sub)
     return p
 
 
@@ -808,3 +835,20 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _parser_backup(sub) -> None:
+    """`qis-match backup OUT` and `qis-match restore BACKUP`."""
+    b = sub.add_parser(
+        "backup", help="back up the database (tickets, history, demand log) and the index version"
+    )
+    b.add_argument("out", help="a new folder for the backup")
+    _add_common(b)
+    b.set_defaults(func=cmd_backup)
+    r = sub.add_parser("restore", help="restore a backup into the configured database and home")
+    r.add_argument("backup", help="a folder written by `qis-match backup`")
+    r.add_argument(
+        "--force", action="store_true", help="replace a database that already holds tickets"
+    )
+    _add_common(r)
+    r.set_defaults(func=cmd_restore)
