@@ -45,3 +45,24 @@ def test_every_page_runs_its_module_under_the_csp(page, live_server):
     loaded = {u.split(live_server.url, 1)[-1] for u in scripts}
     assert {"/static/js/main.js", "/static/js/api.js", "/static/js/console.js"} <= loaded, loaded
     assert all(u.startswith("/static/js/") for u in loaded), loaded
+
+
+def test_a_page_is_wired_when_it_has_loaded_even_if_its_module_is_slow(page, live_server):
+    """A clerk who types as soon as the console has loaded loses nothing: the page's module is
+    part of the load (static imports from main.js), and it never overwrites a typed region with
+    the remembered one. The module is delayed by 1.5 s here, as on a slow or busy machine."""
+    import time
+
+    def slow(route):
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/static/js/console.js", slow)
+    page.goto(live_server.url + "/console")  # waits for the load event
+    page.fill("#req-text", "压力表到期要送检")
+    page.fill("#req-region", "湖北省武汉市")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/match")) as resp:
+        page.click("#match-btn")
+    assert resp.value.ok
+    expect(page.locator("#req-region")).to_have_value("湖北省武汉市")
+    expect(page.locator("#bundle .badge.loc").first).to_be_visible()

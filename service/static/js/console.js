@@ -19,7 +19,8 @@ export function init() {
   let current = null; // {text, region, result}
 
   try {
-    region.value = localStorage.getItem(REGION_STORE) || "";
+    // the window's usual place, unless something was typed already
+    if (!region.value) region.value = localStorage.getItem(REGION_STORE) || "";
   } catch (e) {
     /* private mode */
   }

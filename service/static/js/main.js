@@ -5,18 +5,19 @@
  * strings from the API or the user go into the page as text only (see api.js).
  */
 
+import * as analytics from "./analytics.js";
+import * as board from "./board.js";
 import { initFlash, initKeyBox } from "./chrome.js";
+import * as consolePage from "./console.js";
+import * as resource from "./resource.js";
+import * as search from "./search.js";
+import * as slip from "./slip.js";
 
-const PAGES = {
-  console: () => import("./console.js"),
-  slip: () => import("./slip.js"),
-  search: () => import("./search.js"),
-  resource: () => import("./resource.js"),
-  board: () => import("./board.js"),
-  analytics: () => import("./analytics.js"),
-};
+// Static imports, not import(): the whole module graph runs before DOMContentLoaded, so a page
+// is wired before it reports "loaded" and nothing typed before that is overwritten or ignored.
+const PAGES = { console: consolePage, slip, search, resource, board, analytics };
 
 initKeyBox();
 initFlash();
-const load = PAGES[document.body.dataset.page];
-if (load) load().then((m) => m.init());
+const page = PAGES[document.body.dataset.page];
+if (page) page.init();
