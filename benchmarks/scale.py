@@ -399,9 +399,11 @@ def main() -> int:
     if not args.smoke and args.rate_sample:
         from qis_match.build import passages_for
         from qis_match.catalog import load_catalog
-        from qis_match.catalog.passages import institution_lines
+        from qis_match.catalog.kinds import get_kind
+        from qis_match.taxonomy import load_taxonomy
 
-        texts = passages_for(institution_lines(load_catalog(work / f"catalog-{sizes[0]}").lines))[0]
+        catalog = load_catalog(work / f"catalog-{sizes[0]}")
+        texts = passages_for(get_kind("institution").lines(catalog, load_taxonomy()))[0]
         rates = encoder_rates(texts["text"].tolist()[: args.rate_sample])
     command = "python -m benchmarks.scale " + " ".join(sys.argv[1:])
     Path(args.out).write_text(report(rows, rates, command.strip()), encoding="utf-8")

@@ -833,10 +833,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _parser_backup(sub) -> None:
     """`qis-match backup OUT` and `qis-match restore BACKUP`."""
     b = sub.add_parser(
@@ -852,3 +848,7 @@ def _parser_backup(sub) -> None:
     )
     _add_common(r)
     r.set_defaults(func=cmd_restore)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

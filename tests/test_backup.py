@@ -135,3 +135,18 @@ def test_backup_and_restore_from_the_command_line(
     assert "CURRENT is" in capsys.readouterr().out
     assert cli.main(["restore", str(tmp_path / "nope"), "--home", str(tmp_path / "h3")]) == 1
     assert "not a qis-match backup" in capsys.readouterr().err
+
+
+def test_the_commands_run_as_a_module():
+    """`python -m qis_match.cli backup|restore` (every command is defined before main runs)."""
+    import subprocess
+    import sys
+
+    for cmd in ("backup", "restore"):
+        out = subprocess.run(
+            [sys.executable, "-m", "qis_match.cli", cmd, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0 and f"qis-match {cmd}" in out.stdout, out.stderr[-500:]
