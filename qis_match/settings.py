@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     clause_threshold: float = Field(
         0.7, description="Same, for one clause of a multi-part request."
     )
+    wanted_micro_threshold: float = Field(
+        0.9,
+        description="P(category | micro-clause) at which one wanted part of a request makes a "
+        "need even when the whole text and its clauses do not (\"只要做个产品抽检\").",
+    )
     gate_threshold: float = Field(
         0.5,
         description="Calibrated P(QI need at all) below which a request is not a QI need, unless "

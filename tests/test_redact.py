@@ -426,3 +426,32 @@ def test_what_is_not_personal_is_stored_unchanged(tmp_path):
     assert t.request_text == text and t.needs[0]["text"] == text
     assert t.entities == {"enterprise": "王老吉大健康产业有限公司", "city": "黄山市"}
     assert (t.feedback[0].institution_used, t.feedback[0].comment) == ("I-1", text)
+
+
+# --- names in running text that no label, title or cue marks (name_recogniser)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("样品明早请转交孙建军签收后入库", "孙建军"),
+        ("这批报告我已经发给曹文静核对", "曹文静"),
+        ("周末值班的是何志强和陈丽萍", "何志强"),
+    ],
+)
+def test_a_name_in_running_text_is_redacted(text, name):
+    assert name not in redact(text), redact(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "小区里晚上比较安静，适合做声学检测",  # 安静 is tagged nr by jieba but is a word
+        "张江高科技公司要做型式检验",  # an organisation's name
+        "周庄镇的企业申请商标",  # a place
+        "这家酒店对得起它的价格",
+        "咨询费和认证费能否开一张发票",
+    ],
+)
+def test_words_the_tagger_calls_names_survive_when_they_are_not(text):
+    assert redact(text) == text, redact(text)

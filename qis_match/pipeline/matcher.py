@@ -122,6 +122,7 @@ class Matcher:
                 gate_signal_floor=s.gate_signal_floor,
                 route_gate_threshold=s.route_gate_threshold,
                 status_clause_threshold=s.status_clause_threshold,
+                wanted_micro_threshold=s.wanted_micro_threshold,
                 rest_clause_max=s.rest_clause_max,
                 decisive_keep_threshold=s.decisive_keep_threshold,
                 order_tie=s.order_tie,

@@ -23,12 +23,20 @@ import numpy as np
 from qis_match.retrieval.hybrid import Candidates
 from qis_match.taxonomy import CATEGORY_CODES, Taxonomy
 from qis_match.understanding.classifier import NeedClassifier
+from qis_match.understanding.homophones import HomophoneReader
 from qis_match.understanding.lexicon import Lexicon, load_lexicon
 from qis_match.understanding.needs import Need
 from qis_match.understanding.routing import FALLBACK, Route, Router
 from qis_match.understanding.segment import Span, split_clauses
 from qis_match.understanding.signals import SignalHit, find_signals, resource_signals
-from qis_match.understanding.status import WANTED, Clause, micro_clauses, status_of
+from qis_match.understanding.status import (
+    DECLINED,
+    WANTED,
+    Clause,
+    describes_only,
+    micro_clauses,
+    status_of,
+)
 
 
 @dataclass
@@ -49,6 +57,7 @@ class NeedUnderstanding:
     taxonomy: Taxonomy
     threshold: float = 0.5
     clause_threshold: float = 0.7
+    wanted_micro_threshold: float = 0.9
     uncertain_below: float = 0.65
     gate_threshold: float = 0.5
     gate_signal_floor: float = 0.15
@@ -63,10 +72,12 @@ class NeedUnderstanding:
     def __post_init__(self) -> None:
         self.lexicon = self.lexicon if self.lexicon is not None else load_lexicon()
         self.router = self.router or Router()
+        self.homophones = HomophoneReader.from_taxonomy(self.taxonomy, self.lexicon.homophone_terms)
 
     def read(self, text: str) -> str:
-        """The text as understanding reads it: known typos corrected, same length."""
-        return self.lexicon.correct(text)
+        """The text as understanding reads it: known typos corrected, then QI terms mistyped
+        by a homophone (专丽 → 专利); same length."""
+        return self.homophones.correct(self.lexicon.correct(text))
 
     def detect(
         self, text: str, qvec: np.ndarray | None, cands: Candidates | None = None
@@ -127,14 +138,21 @@ class NeedUnderstanding:
         clause_max = p_clause.max(axis=0)
         present = (score >= self.threshold) | (clause_max >= self.clause_threshold)
         # A service named only in a done or declined micro-clause is shown as such.
+        # So is a service only one wanted part asks for ("只要做个产品抽检") when the rest of the
+        # text is about something else.
         for j, m in enumerate(micro):
             if m.status != WANTED:
                 present |= p_micro[j] >= self.clause_threshold
+            elif p_micro[j].max() >= self.wanted_micro_threshold:
+                present[int(np.argmax(p_micro[j]))] = True
         if gated:
             present[:] = False
         candidates = [
             self._need(reading, clauses, micro, p_clause, p_micro, hits, score, clause_max, row, i)
             for i in np.flatnonzero(present)
+        ]
+        candidates = [
+            (n, a) for n, a in candidates if not self._only_elsewhere(n, micro, p_micro, hits)
         ]
         needs = self._order([n for n, _ in candidates if n.status == WANTED], candidates)
         not_wanted = [n for n, _ in candidates if n.status != WANTED]
@@ -143,7 +161,7 @@ class NeedUnderstanding:
             route = self._route_all(reading, row[reading], bool(not_wanted))
             signals["abstain"] = self._abstain_reason(p_full, p_qi, gated, not_wanted)
         else:
-            route = self._route_rest(micro, p_micro)
+            route = self._route_rest(micro, p_micro, needs)
             uncertain = [n.category for n in needs if n.score < self.uncertain_below]
             if uncertain:
                 signals["uncertain"] = uncertain
@@ -177,6 +195,11 @@ class NeedUnderstanding:
         own_hits = [h for h in hits if h.category == code]
         carrying = self._carrying(micro, p_micro[:, i], own_hits)
         status, cue = status_of([(c.start, c.end) for c in carrying], micro)
+        if status == WANTED:
+            status, cue = self._explicitly_declined(micro, p_micro[:, i], own_hits, carrying) or (
+                status,
+                cue,
+            )
         status_hits = [h for h in own_hits if _clause_at(micro, h.start).status == status]
         if carrying and status == WANTED:
             # The span is a clause of a wanted carrier, so retrieval reads the wanted words.
@@ -220,6 +243,40 @@ class NeedUnderstanding:
             status_cue=cue,
         )
         return need, anchor
+
+    def _explicitly_declined(
+        self, micro: list[Clause], probs: np.ndarray, hits: list[SignalHit], carrying: list[Clause]
+    ) -> tuple[str, str] | None:
+        """A service refused in so many words ("暂不考虑认证") stays refused when the other parts
+        that carry it only suggest it to the classifier ("导入ISO 9001体系") and name it by no
+        strong signal. Something done and wanted again (已注册商标，想在内地也注册) is not this."""
+        index = {id(m): j for j, m in enumerate(micro)}
+        refused = [
+            c
+            for c in carrying
+            if c.status == DECLINED and probs[index[id(c)]] >= self.clause_threshold
+        ]
+        if not refused:
+            return None
+        wanted = [c for c in carrying if c.status == WANTED]
+        if any(_clause_at(micro, h.start) in wanted for h in hits):
+            return None
+        if any(probs[index[id(c)]] > probs[index[id(refused[0])]] for c in wanted):
+            return None
+        return DECLINED, refused[0].cue
+
+    def _only_elsewhere(self, need: Need, micro: list[Clause], p_micro: np.ndarray, hits) -> bool:
+        """A wanted need carried only by parts another channel's intent settles (the 标准化 of
+        安全生产标准化 is 应急管理's, not a standards need)."""
+        if need.status != WANTED:
+            return False
+        i = CATEGORY_CODES.index(need.category)
+        carrying = self._carrying(
+            micro, p_micro[:, i], [h for h in hits if h.category == need.category]
+        )
+        return bool(carrying) and all(
+            self.router.decisive_route(c.text) is not None for c in carrying
+        )
 
     def _carrying(self, micro: list[Clause], probs: np.ndarray, hits: list[SignalHit]):
         """The micro-clauses that carry a need: those its signals fire in and those whose words
@@ -268,6 +325,7 @@ class NeedUnderstanding:
         if any(
             j not in taken
             and micro[j].status == WANTED
+            and not describes_only(micro[j].text)
             and (
                 float(p_micro[j].max()) >= self.decisive_keep_threshold
                 or any(h.start < micro[j].end and micro[j].start < h.end for h in wanted_hits)
@@ -285,14 +343,20 @@ class NeedUnderstanding:
             return Route(ch, reading, "所述服务已具备或不需要", 0.0)
         return self.router.route(reading, self.classifier.route_proba([reading], X)[0])
 
-    def _route_rest(self, micro: list[Clause], p_micro: np.ndarray) -> Route | None:
+    def _route_rest(
+        self, micro: list[Clause], p_micro: np.ndarray, needs: list[Need]
+    ) -> Route | None:
         """The non-QI part of a served request (\"检测做完还想问下社保怎么交\"): a wanted
-        micro-clause that carries no need, is unlikely for every category and names a channel."""
+        micro-clause that carries no need, is unlikely for every category and names a channel;
+        or one whose decisive intent (安全生产标准化) lies outside every served need's words."""
         for j, m in enumerate(micro):
             if m.status != WANTED or find_signals(m.text):
                 continue
             settled = self.router.decisive_route(m.text)
-            if settled is not None and float(p_micro[j].max()) < self.status_clause_threshold:
+            outside = not any(n.start < m.end and m.start < n.end for n in needs)
+            if settled is not None and (
+                outside or float(p_micro[j].max()) < self.status_clause_threshold
+            ):
                 return replace(settled, text=m.text)
             if float(p_micro[j].max()) >= self.rest_clause_max:
                 continue

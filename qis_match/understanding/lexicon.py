@@ -25,6 +25,7 @@ LEXICON_FILE = DATA_DIR / "understanding" / "lexicon.yaml"
 class Lexicon:
     english: dict[str, tuple[str, ...]]  # sub-service → English terms
     typos: dict[str, str]  # wrong → right, same length
+    homophone_terms: tuple[str, ...] = ()  # two-character QI words read through homophones
 
     def correct(self, text: str) -> str:
         """The text with known typos replaced (same length, so offsets stay valid)."""
@@ -58,7 +59,11 @@ def read_lexicon(path: Path, sub_services: set[str] | None = None) -> Lexicon:
                 f"{path}: typos: {wrong!r} → {right!r} must change the text and keep its length"
             )
         typos[wrong] = right
-    return Lexicon(english, typos)
+    terms = tuple(str(t) for t in raw.get("homophone_terms") or ())
+    for t in terms:
+        if not re.fullmatch(r"[\u4e00-\u9fff]{2}", t):
+            raise InputError(f"{path}: homophone_terms: {t!r} must be two Chinese characters")
+    return Lexicon(english, typos, terms)
 
 
 @lru_cache(maxsize=2)

@@ -7,7 +7,8 @@ spaced, +86, masked, Chinese numerals 一三八…/幺三八…, 400 hotlines), 
 addresses, WeChat ids, QQ numbers and person names become placeholders ([电话], [身份证号], [邮箱],
 [微信], [QQ], [联系人]). A name is found next to a label (联系人, 我叫, 姓名 …), with a title
 (王经理, 张工), as a nickname (小王, 老李), or without a label where a cue says it is a person
-(…负责, …说, next to a phone number); a name found once is redacted wherever it repeats. The
+(…负责, …说, next to a phone number), or in running text where jieba's tagger calls it a name
+and it looks like one (``name_recogniser``); a name found once is redacted wherever it repeats. The
 enterprise name is not personal data and is kept, and so are company, brand and place names and
 ordinary words that start with a surname character (王老吉, 黄山, 高压锅, 周期).
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qis_match.understanding import redact_names as names
+from qis_match.understanding.name_recogniser import tagged_names
 
 PLACEHOLDER = {
     "email": "[邮箱]",
@@ -357,6 +359,10 @@ def _find_once(text: str) -> list[PersonalData]:
             if ok is None or ok(view, m):
                 g = "v" if "v" in pat.groupindex else 0
                 take(kind, m.start(g), m.end(g))
+    # a name in running text that no rule marks (请转告刘建国明天来取)
+    for s, e in tagged_names(view):
+        if _not_a_word(view, s, e):
+            take("person", s, e)
     found = {view[p.start : p.end] for p in spans if p.kind == "person"}
     for name in sorted(found, key=len, reverse=True):
         for m in re.finditer(re.escape(name), view):

@@ -26,17 +26,25 @@ _TURN = (
     r"\bbut\b|\binstead\b|\bonly\b|\bjust need\b|\bnow (?:we )?(?:need|want)\b|"
     r"而係|但係|不過|淨係|只係"
 )
-_SPLIT = re.compile(rf"[，,。；;！!？?\n、]+|(?=(?:{_TURN}))", re.IGNORECASE)
+# Not at 、: a list shares its predicate ("品牌推广、品牌设计都不用推荐").
+# Chat pastes separate their clauses by spaces ("加油机要检定 然后还有 安全生产标准化").
+_SPLIT = re.compile(
+    rf"[，,。；;！!？?\n]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|(?=(?:{_TURN}))",
+    re.IGNORECASE,
+)
 
 # Declining: a negated need word. Lookbehinds keep questions out (要不要, 需不需要, 用不用, 是不是).
 _DECLINED = re.compile(
     r"(?<![要需用是])(?:不需要|不需|不用|无需|毋需|不必|没必要|用不着|不要|不想|不打算|不考虑|不准备|"
     r"不做|不办|不申请|不搞|不弄|不找|不是要|不是想|不是做|不是办|并非|暂不|暂时不|先不|不再|"
     r"不牵头|不参与|不参加|不报了|不送了|"
-    r"不在考虑|免了|没打算|没想|唔使|唔需要|唔要|唔想|唔做|唔係要)"
-    r"|(?:暂缓|放弃|取消)(?:办理|申请|做)?"
+    r"不在考虑|免了|没打算|没想|唔使|唔需要|唔要|唔想|唔做|唔係要|"
+    # deferring is declining for now ("认证以后再说")
+    r"以后再说|以后再考虑|再说吧|先放一放|先不急|不急着|往后放|暂且不)"
+    r"|(?:暂缓|放弃|取消|撤销|撤回)(?:办理|申请|做)?"
     r"|\b(?:no need|not need|don't need|do not need|doesn't need|does not need|don't want|"
-    r"do not want|not looking for|not interested in|no longer need)\b",
+    r"do not want|not looking for|not interested in|no longer need|not going for|not pursuing|"
+    r"not planning (?:to|on)|no plans? (?:to|for)|not applying for|won't need|will not need)\b",
     re.IGNORECASE,
 )
 # Done: something the enterprise already has or has finished.
@@ -49,8 +57,12 @@ _NOT_DONE = r"过期|到期|失效|作废|超期|坏|不准|不合格|驳回|被
 _DONE = re.compile(
     rf"(?:已经|已|早就|早已|早都|之前就|都已经|去年就|前年就|上个?月就?|刚刚?){_DONE_VERB}"
     rf"|(?<![尽趁提越想要])早{_DONE_VERB}"
-    r"|(?<![想要])(?:拿到|取得|获得|下证|拿证|通过|办好|办完|做完|做好|注册好|注册|搞定|弄好|下来|有|"
-    r"公开|发布|登记|备案|认可|批)了"
+    r"|(?<![想要忘没未漏])(?:拿到|取得|获得|下证|拿证|通过|办好|办完|做完|做好|注册好|注册|搞定|弄好|下来|有|"
+    r"公开|发布|登记|备案|认可|批|检完|测完|审完|评完|验完|搞完|弄完|交|缴|齐|约好|送检|申请)了"
+    # what the firm holds or has someone for: "CNAS资质都有", "我们有合作单位", "自己有团队在做"
+    r"|(?:证书|资质|认证|报告|商标|专利|体系)[^，,。；;]{0,4}(?:都|也|早就|已经)(?:有|齐|全)了?\s*$"
+    r"|(?:有|找了|找好了)(?:固定的?|长期的?)?(?:合作单位|合作机构|合作的机构|代理机构|代理(?:人|商)?|合作方)"
+    r"|自己有(?:人|团队|实验室)|有(?:专门的?)?(?:团队|人)在(?:做|弄|搞|负责)"
     r"|(?:做过|办过|拿过|通过了)"
     r"|(?:校准|检定|检测|检验|测试|认证|审核|评审|登记|备案|注册|申请|送检|年检|测|检|验|审|查)过(?!期|程)"
     # 已经 … 了 with a few words between ("已经自我声明公开了"), unless they report a problem
@@ -65,10 +77,48 @@ _DONE = re.compile(
     r"finished|completed)|(?:have|has|had) already|was already|were already|is already)\b",
     re.IGNORECASE,
 )
+# 把 … 了 asks for something to be done ("顺便把商标也注册了"), unless 已/早 say it was.
+_DISPOSAL = re.compile(r"把(?!.*(?:已|早|之前|去年))")
+# A refusal with no object of its own ("不用推荐", "不需要你们这边") governs the clause before it
+# ("计量校准这块我们有合作单位，不用推荐").
+_OBJECTLESS_REFUSAL = re.compile(
+    r"^\s*(?:这个|这块|这些|那些|那个|这方面)?(?:就|也|都|暂时|先|目前|现在)?"
+    r"(?:不用|不需要|不必|无需|用不着|不要|暂不需要|暂时不需要)(?:了|啦)?"
+    r"(?:你们|平台|这边|贵方|你们这边|再)?(?:推荐|介绍|对接|安排|帮忙|麻烦(?:你们)?|操心|联系|管|约)?"
+    r"(?:了|啦|哈|啊|的)?\s*$"
+)
+# The writer says nothing is needed now: what it only mentions is not asked for.
+_NOTHING_NEEDED = re.compile(
+    r"没(?:有)?(?:什么|啥)?(?:别的|其他|其它)?(?:需要|要)(?:办|做)?的?(?:了|事)?\s*$|没有其他需[要求]|"
+    r"暂时(?:没有|没)(?:什么)?需[要求]|不用麻烦(?:你们)?了|先不用(?:登记|办|麻烦)了|"
+    r"\bnothing (?:else )?(?:we need|needed|to do)\b|\bno (?:other )?needs? (?:for now|at the moment)\b",
+    re.IGNORECASE,
+)
 # A question is not a negation: 需不需要, 是不是, 吗, 吧, ?
-_QUESTION = re.compile(r"(?:吗|吧|么|嘛|呢|咩|冇)\s*$|^(?:是否|要不要|需不需要|用不用)")
+_QUESTION = re.compile(
+    r"(?:吗|么|嘛|呢|咩|冇)\s*$|^(?:是否|要不要|需不需要|用不用)"
+)  # not 吧: 取消吧
 # After a done cue, a wanted cue turns the clause back: "商标注册了十年，快到期要续展".
 _WANT_AFTER = re.compile(r"(?:想|要|需要|申请|办理|续展|复审|年审|换证|再做|重新|续|升级|扩项)")
+
+
+# Who the writer is, not what it wants: "我们是检测机构", "本公司系认证咨询公司", "We are a lab".
+_IDENTITY = re.compile(
+    r"^\s*(?:我们|我司|本公司|本单位|我单位|我厂|本厂|我们公司|我们单位|我|本人|咱们|我哋|我們)"
+    r"(?:这边|這邊)?(?:是|系|属于|屬於|係|为|作为)|^\s*(?:WE ARE|WE'RE|I AM|I'M|THIS IS)\b",
+    re.IGNORECASE,
+)
+_REQUEST_WORD = re.compile(
+    r"想|要|需|请|找|申请|办理|帮|能否|能不能|可以|如何|怎么|怎样|哪|吗|\?|？|"
+    r"\b(?:NEED|WANT|LOOKING|APPLY|HOW|WHERE|CAN|COULD|PLEASE|HELP)\b",
+    re.IGNORECASE,
+)
+
+
+def describes_only(piece: str) -> bool:
+    """A micro-clause that says who the writer is and asks for nothing ("我们是检测机构"): its
+    QI words describe the writer, so it does not keep a request that another part settles."""
+    return bool(_IDENTITY.search(piece)) and not _REQUEST_WORD.search(piece)
 
 
 @dataclass(frozen=True)
@@ -98,14 +148,42 @@ def micro_clauses(text: str) -> list[Clause]:
         if not piece.strip():
             continue
         status, cue = clause_status(piece)
-        # 不是A，而是B: the A half is declined even without a verb (不是认证 …).
+        # 不是A，而是B / 不是A，是B: the A half is declined even without a verb (不是认证 …).
         if (
             status == WANTED
             and re.search(r"(?<![是要需用])不是", piece)
-            and re.search(r"而是|而係", text[end : end + 40])
+            and re.search(
+                r"而是|而係|^[，,\s]*是(?:想|要|需要|打算|准备|希望|来)", text[end : end + 40]
+            )
         ):
             status, cue = DECLINED, "不是…而是"
         out.append(Clause(piece, start, end, status, cue))
+    return _scope_back(out)
+
+
+def _scope_back(clauses: list[Clause]) -> list[Clause]:
+    """Refusals that name nothing take the clause before them; "nothing is needed" makes every
+    clause that asks for nothing a mention, not a request."""
+    out = list(clauses)
+    for i in range(1, len(out)):
+        c, prev = out[i], out[i - 1]
+        if (
+            c.status != WANTED
+            and _OBJECTLESS_REFUSAL.search(c.text)
+            and prev.status == WANTED
+            and not _REQUEST_WORD.search(prev.text)
+        ):
+            out[i - 1] = Clause(prev.text, prev.start, prev.end, c.status, c.cue)
+    nothing = next((c for c in out if _NOTHING_NEEDED.search(c.text)), None)
+    if nothing is not None:
+        out = [
+            Clause(c.text, c.start, c.end, DECLINED, c.text.strip())
+            if c is nothing
+            else Clause(c.text, c.start, c.end, DONE, nothing.text.strip())
+            if c.status == WANTED and not _REQUEST_WORD.search(c.text)
+            else c
+            for c in out
+        ]
     return out
 
 
@@ -117,7 +195,7 @@ def clause_status(piece: str) -> tuple[str, str]:
     if d:
         return DECLINED, d.group(0)
     m = _DONE.search(piece)
-    if m and not _WANT_AFTER.search(piece, m.end()):
+    if m and not _WANT_AFTER.search(piece, m.end()) and not _DISPOSAL.search(piece[: m.start()]):
         return DONE, m.group(0)
     return WANTED, ""
 

@@ -1,0 +1,145 @@
+"""Person names that no label or cue marks ("请转告刘建国明天来取", "张丽华下午过来"), found by
+jieba's part-of-speech tagger and kept only when they also look like a Chinese name.
+
+The rules in ``redact`` find a name next to a label (联系人, 我叫), a title (王经理) or a cue
+(…负责, …说). A name in running text has none of these; jieba's tagger (``nr``) knows names from
+its dictionary and its HMM. The tagger alone is too eager (周庄, 陶然亭, 高峰期 come out as names), so
+a candidate must also: start with a known surname, have one or two given-name characters from
+the common set, not be an everyday word or a brand (``redact_names``), and not be followed by a
+place or organisation suffix (周庄镇, 方正集团).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+
+from qis_match.understanding import redact_names as names
+
+_SURNAMES_1 = frozenset(names.SINGLE_SURNAMES)
+_SURNAMES_2 = frozenset(names.COMPOUND_SURNAMES)
+_GIVEN = frozenset(names.NAME_CHARS)
+# What makes the word before it a place, an organisation or a product, not a person.
+_SUFFIX = re.compile(
+    r"[市县区镇乡村路街道巷山湖河江海庄园亭寺桥港湾省州岛厂店楼馆牌号峰岭塔城站场宫府堂阁坊苑]"
+    r"|集团|公司|品牌|商标|系列|牌子|酒业|食品|科技|实业|股份|有限|广场|大厦|中心|小区"
+    r"|酒店|宾馆|饭店|医院|学校|大学|学院|银行|超市|商场|商城|药店|影院"
+)
+# Surname characters that are also function words (和, 于, 莫 "don't"): inside a clause they are
+# the word, not a surname (对和春有好感, 被莫明其妙地收费).
+_CONJUNCTION_GIVEN = frozenset("和与及同跟")
+_FUNCTION_SURNAMES = frozenset(names.FUNCTION_SURNAMES) | {"莫"}
+# An organisation's name goes on to its kind within a few characters (张江高科技公司).
+_ORG_AHEAD = re.compile(
+    r"[^，,。；;、\s]{0,6}?(?:公司|集团|有限|实业|股份|研究院|研究所|事务所|协会)"
+)
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
+# Organisation or place words just before it (××方正公司, 在黄山, 去周庄).
+_BEFORE_PLACE = re.compile(r"(?:××|XX|xx|在|去|到|往|于|自|至|从|来自|位于)$")
+
+# jieba dictionary frequency above which an ``nr`` word is an everyday word (阳光 3451, 安静 1199,
+# 周全 261, 毛发 258), not a name (于丹 2, 刘建国 3).
+COMMON_WORD = 100
+
+_lock = threading.Lock()
+_tagger = None
+
+
+def _pos_tagger():
+    """jieba's tagger over its own default dictionary, made once (about 0.8 s)."""
+    global _tagger
+    if _tagger is None:
+        with _lock:
+            if _tagger is None:
+                import jieba
+                import jieba.posseg
+
+                jieba.setLogLevel(logging.WARNING)
+                _tagger = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    return _tagger
+
+
+def _surname_length(word: str) -> int:
+    if word[:2] in _SURNAMES_2:
+        return 2
+    return 1 if word[0] in _SURNAMES_1 else 0
+
+
+def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bool:
+    """Surname + one or two common given-name characters (for a full name the tagger found, one
+    common character is enough: 施国栋), not a place or organisation."""
+    word = text[start:end]
+    sur = _surname_length(word)
+    given = word[sur:]
+    if not sur or not 1 <= len(given) <= 2:
+        return False
+    common = sum(c in _GIVEN for c in given)
+    if common < len(given) and not (tagged and len(given) == 2 and common >= 1):
+        return False
+    if given in _CONJUNCTION_GIVEN:  # 咨询费和认证费: 费 + 和 is no name
+        return False
+    if _SUFFIX.match(text, end) or _ORG_AHEAD.match(text, end):
+        return False
+    if _BEFORE_PLACE.search(text[max(0, start - 2) : start]):
+        return False
+    if word[0] in _FUNCTION_SURNAMES and start > 0 and "\u4e00" <= text[start - 1] <= "\u9fff":
+        return False
+    return not any(word[:n] in names.NOT_NAMES for n in range(2, len(word) + 1))
+
+
+_AFTER_NAME_FLAGS = ("v", "vn", "p", "r", "uj", "ul", "c", "d", "x")
+
+
+def _three_character_name(text, tokens, k: int, start: int, freq) -> int | None:
+    """The end of a three-character name the tagger cut after its first or second character."""
+    if k + 1 >= len(tokens):
+        return None
+    a, b = tokens[k].word, tokens[k + 1].word
+    if len(a) + len(b) != 3 or not _HAN_WORD.fullmatch(a + b) or _surname_length(a) != 1:
+        return None
+    end = start + 3
+    after = tokens[k + 2] if k + 2 < len(tokens) else None
+    if after is not None and not after.flag.startswith(_AFTER_NAME_FLAGS):
+        return None
+    if freq.get(a + b, 0) > 0 or not looks_like_name(text, start, end):
+        return None
+    return end
+
+
+def tagged_names(text: str, max_word_frequency: int = COMMON_WORD) -> Iterator[tuple[int, int]]:
+    """Spans of the words the tagger calls person names (``nr``) that also look like names.
+
+    jieba's dictionary tags some everyday words ``nr`` (安静, 宁可, 阳光); they are frequent there,
+    while the names it lists are rare (于丹: 2) and most names are not in it at all (the HMM finds
+    them), so a word more frequent than ``max_word_frequency`` is not taken for a name."""
+    tagger = _pos_tagger()
+    freq = tagger.tokenizer.FREQ
+    tokens = list(tagger.cut(text))
+    pos = 0
+    for k, (word, flag) in enumerate(tokens):
+        start, pos = pos, pos + len(word)
+        # the tagger splits a surname from a given name it knows as a name (刘 + 海燕, 何 + 志强)
+        nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+        if (
+            nxt is not None
+            and _surname_length(word) == len(word)
+            and nxt.flag in ("nr", "nrfg")
+            and 1 <= len(nxt.word) <= 2
+            and looks_like_name(text, start, pos + len(nxt.word))
+        ):
+            yield start, pos + len(nxt.word)
+            continue
+        if (
+            flag == "nr"
+            and _HAN_WORD.fullmatch(word)
+            and freq.get(word, 0) <= max_word_frequency
+            and looks_like_name(text, start, pos, tagged=True)
+        ):
+            yield start, pos
+            continue
+        # surname + given name cut in two (范志|刚, 钟|立新), before a verb, 的 or a boundary
+        three = _three_character_name(text, tokens, k, start, freq)
+        if three is not None:
+            yield start, three
