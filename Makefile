@@ -1,6 +1,6 @@
 # The two set-up commands of the README's Quick start, and a few helpers.
 #
-# Everything is installed from requirements.txt (every package pinned, with hashes) into a
+# Everything is installed from requirements.lock (every package pinned, with hashes) into a
 # virtual environment of its own, .venv, so that a release made on PyPI after the lock was
 # written cannot change what is installed. `make lock` regenerates the lock from pyproject.toml.
 PYTHON ?= python3
@@ -23,22 +23,22 @@ setup: install
 ## unpinned setuptools is fetched. Skipped when nothing changed since the last install.
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements/build.lock pyproject.toml
+$(VENV)/.installed: requirements.lock requirements/build.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/build.lock
-	$(PY) -m pip install --quiet --require-hashes --no-deps --no-build-isolation -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps --no-build-isolation -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	touch $@
 
-## Regenerate requirements.txt from pyproject.toml (all extras) and requirements/*.txt|.in.
+## Regenerate requirements.lock from pyproject.toml (all extras) and requirements/*.txt|.in.
 ## torch is overridden with the local CPU build: an unpinned torch pulls gigabytes of CUDA.
 lock:
 	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in \
 	  --extra st --extra dev --extra ray --generate-hashes --no-header --emit-find-links \
 	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
-	  --find-links /opt/wheels --override requirements/torch-cpu.txt -o requirements.txt
-	$(VENV)/bin/uv pip compile requirements/build.in --constraint requirements.txt \
+	  --find-links /opt/wheels --override requirements/torch-cpu.txt -o requirements.lock
+	$(VENV)/bin/uv pip compile requirements/build.in --constraint requirements.lock \
 	  --generate-hashes --no-header --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	  -o requirements/build.lock
 

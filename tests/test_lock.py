@@ -1,6 +1,6 @@
 """The lock file and pyproject.toml agree, and what is installed is what the lock says.
 
-``requirements.txt`` pins every package, direct and transitive, with hashes (``make lock``
+``requirements.lock`` pins every package, direct and transitive, with hashes (``make lock``
 writes it with uv). ``pyproject.toml`` keeps compatible ranges for people who use qis-match as a
 library. If somebody edits one without the other, these tests fail.
 """
@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[1]
-LOCK = REPO / "requirements.txt"
+LOCK = REPO / "requirements.lock"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*(?:;\s*(.+?))?\s*\\?$")
 
 
