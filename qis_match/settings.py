@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     wanted_micro_threshold: float = Field(
         0.9,
         description="P(category | micro-clause) at which one wanted part of a request makes a "
-        "need even when the whole text and its clauses do not (\"只要做个产品抽检\").",
+        'need even when the whole text and its clauses do not ("只要做个产品抽检").',
     )
     gate_threshold: float = Field(
         0.5,

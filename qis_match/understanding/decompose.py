@@ -120,7 +120,9 @@ class NeedUnderstanding:
             for j, m in enumerate(micro)
         )
         needed = self.route_gate_threshold if elsewhere and not clean_part else self.gate_threshold
-        settled, absolute = self._settled(micro, p_micro, wanted_hits)
+        # each micro-clause's decisive non-QI intent (hiring, 安全生产标准化 …), read once
+        decisive = [self.router.decisive_route(m.text) for m in micro]
+        settled, absolute = self._settled(micro, p_micro, wanted_hits, decisive)
         # A settled request is gated whatever its decisive part says ("招聘计量员" names 计量):
         # _settled already kept it open when another part carries a signal.
         gated = (
@@ -136,23 +138,15 @@ class NeedUnderstanding:
             floor[i] = max(floor[i], h.floor)
         score = np.maximum(p_full, floor)
         clause_max = p_clause.max(axis=0)
-        present = (score >= self.threshold) | (clause_max >= self.clause_threshold)
-        # A service named only in a done or declined micro-clause is shown as such.
-        # So is a service only one wanted part asks for ("只要做个产品抽检") when the rest of the
-        # text is about something else.
-        for j, m in enumerate(micro):
-            if m.status != WANTED:
-                present |= p_micro[j] >= self.clause_threshold
-            elif p_micro[j].max() >= self.wanted_micro_threshold:
-                present[int(np.argmax(p_micro[j]))] = True
-        if gated:
-            present[:] = False
+        present = self._present(score, clause_max, micro, p_micro, gated)
         candidates = [
             self._need(reading, clauses, micro, p_clause, p_micro, hits, score, clause_max, row, i)
             for i in np.flatnonzero(present)
         ]
         candidates = [
-            (n, a) for n, a in candidates if not self._only_elsewhere(n, micro, p_micro, hits)
+            (n, a)
+            for n, a in candidates
+            if not self._only_elsewhere(n, micro, p_micro, hits, decisive)
         ]
         needs = self._order([n for n, _ in candidates if n.status == WANTED], candidates)
         not_wanted = [n for n, _ in candidates if n.status != WANTED]
@@ -161,11 +155,25 @@ class NeedUnderstanding:
             route = self._route_all(reading, row[reading], bool(not_wanted))
             signals["abstain"] = self._abstain_reason(p_full, p_qi, gated, not_wanted)
         else:
-            route = self._route_rest(micro, p_micro, needs)
+            route = self._route_rest(micro, p_micro, needs, decisive)
             uncertain = [n.category for n in needs if n.score < self.uncertain_below]
             if uncertain:
                 signals["uncertain"] = uncertain
         return Understanding(needs, signals, not_wanted, route, reading)
+
+    def _present(self, score, clause_max, micro: list[Clause], p_micro, gated: bool) -> np.ndarray:
+        """Which categories the text names: likely for the request or a clause; named only in a
+        done or declined micro-clause (shown as such); or the one service a single wanted part
+        asks for ("只要做个产品抽检") when the rest of the text is about something else."""
+        present = (score >= self.threshold) | (clause_max >= self.clause_threshold)
+        for j, m in enumerate(micro):
+            if m.status != WANTED:
+                present |= p_micro[j] >= self.clause_threshold
+            elif p_micro[j].max() >= self.wanted_micro_threshold:
+                present[int(np.argmax(p_micro[j]))] = True
+        if gated:
+            present[:] = False
+        return present
 
     def _probabilities(self, reading: str, vec: np.ndarray, clauses, micro):
         """Text features once for the request, its clauses and micro-clauses; then P(category)
@@ -265,7 +273,9 @@ class NeedUnderstanding:
             return None
         return DECLINED, refused[0].cue
 
-    def _only_elsewhere(self, need: Need, micro: list[Clause], p_micro: np.ndarray, hits) -> bool:
+    def _only_elsewhere(
+        self, need: Need, micro: list[Clause], p_micro: np.ndarray, hits, decisive: list
+    ) -> bool:
         """A wanted need carried only by parts another channel's intent settles (the 标准化 of
         安全生产标准化 is 应急管理's, not a standards need)."""
         if need.status != WANTED:
@@ -274,9 +284,7 @@ class NeedUnderstanding:
         carrying = self._carrying(
             micro, p_micro[:, i], [h for h in hits if h.category == need.category]
         )
-        return bool(carrying) and all(
-            self.router.decisive_route(c.text) is not None for c in carrying
-        )
+        return bool(carrying) and all(decisive[micro.index(c)] is not None for c in carrying)
 
     def _carrying(self, micro: list[Clause], probs: np.ndarray, hits: list[SignalHit]):
         """The micro-clauses that carry a need: those its signals fire in and those whose words
@@ -306,7 +314,7 @@ class NeedUnderstanding:
         )
 
     def _settled(
-        self, micro: list[Clause], p_micro: np.ndarray, wanted_hits: list
+        self, micro: list[Clause], p_micro: np.ndarray, wanted_hits: list, decisive: list
     ) -> tuple[Route | None, bool]:
         """A decisive intent (hiring, a start-up loan, a greeting) settles the request when no
         other part of it carries a QI need: "招个内审员" alone is hiring, but "做认证，另外招个
@@ -314,8 +322,7 @@ class NeedUnderstanding:
         whole = self.router.request_route(" ".join(m.text for m in micro))
         if whole is not None:  # absolute: no QI word overrides a request-level intent
             return whole, True
-        found = [(j, self.router.decisive_route(m.text)) for j, m in enumerate(micro)]
-        hits = [(j, r) for j, r in found if r is not None]
+        hits = [(j, r) for j, r in enumerate(decisive) if r is not None]
         if not hits:
             return None, False
         taken = {k for k, _ in hits}
@@ -344,7 +351,7 @@ class NeedUnderstanding:
         return self.router.route(reading, self.classifier.route_proba([reading], X)[0])
 
     def _route_rest(
-        self, micro: list[Clause], p_micro: np.ndarray, needs: list[Need]
+        self, micro: list[Clause], p_micro: np.ndarray, needs: list[Need], decisive: list
     ) -> Route | None:
         """The non-QI part of a served request (\"检测做完还想问下社保怎么交\"): a wanted
         micro-clause that carries no need, is unlikely for every category and names a channel;
@@ -352,7 +359,7 @@ class NeedUnderstanding:
         for j, m in enumerate(micro):
             if m.status != WANTED or find_signals(m.text):
                 continue
-            settled = self.router.decisive_route(m.text)
+            settled = decisive[j]
             outside = not any(n.start < m.end and m.start < n.end for n in needs)
             if settled is not None and (
                 outside or float(p_micro[j].max()) < self.status_clause_threshold

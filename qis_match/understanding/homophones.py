@@ -12,15 +12,13 @@ correction keeps the length, so every span still points at the clerk's character
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
 from qis_match.taxonomy import Taxonomy
-
-log = logging.getLogger(__name__)
+from qis_match.text.dictionary import word_frequency
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 COMMON_WORD = 10  # jieba dictionary frequency from which a window is a word, not a typo
@@ -33,17 +31,6 @@ def _reading(char: str) -> str:
 
     got = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
     return got[0] if got else ""
-
-
-@lru_cache(maxsize=1)
-def _word_frequency() -> dict[str, int]:
-    """jieba's dictionary frequencies (its default dictionary, loaded once)."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tk = jieba.Tokenizer()
-    tk.initialize()
-    return tk.FREQ
 
 
 class HomophoneReader:
@@ -90,7 +77,7 @@ class HomophoneReader:
         return "".join(chars)
 
     def _fix_at(self, text: str, i: int, end: int) -> tuple[str, int] | None:
-        freq = _word_frequency()
+        freq = word_frequency()
         for n in (4, 3, 2):
             if i + n > end:
                 continue
@@ -107,9 +94,9 @@ class HomophoneReader:
                     if len(w) == 2
                 ):
                     continue
+                typed = _reading(window[k])
                 for term in self._by_shape.get((n, k, window[:k] + window[k + 1 :]), ()):
-                    r = _reading(window[k])
-                    if r and r == _reading(term[k]):
+                    if typed and typed == _reading(term[k]):
                         return term, n
         return None
 

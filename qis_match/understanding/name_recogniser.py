@@ -4,18 +4,17 @@ jieba's part-of-speech tagger and kept only when they also look like a Chinese n
 The rules in ``redact`` find a name next to a label (联系人, 我叫), a title (王经理) or a cue
 (…负责, …说). A name in running text has none of these; jieba's tagger (``nr``) knows names from
 its dictionary and its HMM. The tagger alone is too eager (周庄, 陶然亭, 高峰期 come out as names), so
-a candidate must also: start with a known surname, have one or two given-name characters from
-the common set, not be an everyday word or a brand (``redact_names``), and not be followed by a
-place or organisation suffix (周庄镇, 方正集团).
+a candidate must also start with a known surname, have one or two given-name characters from
+the common set, and not be followed by a place or organisation suffix (周庄镇, 方正集团); the
+caller (``redact``) then drops everyday words and brands (``redact_names.NOT_NAMES``).
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from collections.abc import Iterator
 
+from qis_match.text.dictionary import default_tagger
 from qis_match.understanding import redact_names as names
 
 _SURNAMES_1 = frozenset(names.SINGLE_SURNAMES)
@@ -43,23 +42,6 @@ _BEFORE_PLACE = re.compile(r"(?:××|XX|xx|在|去|到|往|于|自|至|从|来�
 # 周全 261, 毛发 258), not a name (于丹 2, 刘建国 3).
 COMMON_WORD = 100
 
-_lock = threading.Lock()
-_tagger = None
-
-
-def _pos_tagger():
-    """jieba's tagger over its own default dictionary, made once (about 0.8 s)."""
-    global _tagger
-    if _tagger is None:
-        with _lock:
-            if _tagger is None:
-                import jieba
-                import jieba.posseg
-
-                jieba.setLogLevel(logging.WARNING)
-                _tagger = jieba.posseg.POSTokenizer(jieba.Tokenizer())
-    return _tagger
-
 
 def _surname_length(word: str) -> int:
     if word[:2] in _SURNAMES_2:
@@ -84,9 +66,9 @@ def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bo
         return False
     if _BEFORE_PLACE.search(text[max(0, start - 2) : start]):
         return False
-    if word[0] in _FUNCTION_SURNAMES and start > 0 and "\u4e00" <= text[start - 1] <= "\u9fff":
-        return False
-    return not any(word[:n] in names.NOT_NAMES for n in range(2, len(word) + 1))
+    return not (
+        word[0] in _FUNCTION_SURNAMES and start > 0 and "\u4e00" <= text[start - 1] <= "\u9fff"
+    )
 
 
 _AFTER_NAME_FLAGS = ("v", "vn", "p", "r", "uj", "ul", "c", "d", "x")
@@ -114,7 +96,7 @@ def tagged_names(text: str, max_word_frequency: int = COMMON_WORD) -> Iterator[t
     jieba's dictionary tags some everyday words ``nr`` (安静, 宁可, 阳光); they are frequent there,
     while the names it lists are rare (于丹: 2) and most names are not in it at all (the HMM finds
     them), so a word more frequent than ``max_word_frequency`` is not taken for a name."""
-    tagger = _pos_tagger()
+    tagger = default_tagger()
     freq = tagger.tokenizer.FREQ
     tokens = list(tagger.cut(text))
     pos = 0

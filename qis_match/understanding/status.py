@@ -14,7 +14,7 @@ Cues are general Chinese (and English, Cantonese) grammar, not a list of request
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 WANTED, DONE, DECLINED = "wanted", "done", "declined"
 STATUSES = (WANTED, DONE, DECLINED)
@@ -173,17 +173,16 @@ def _scope_back(clauses: list[Clause]) -> list[Clause]:
             and prev.status == WANTED
             and not _REQUEST_WORD.search(prev.text)
         ):
-            out[i - 1] = Clause(prev.text, prev.start, prev.end, c.status, c.cue)
+            out[i - 1] = replace(prev, status=c.status, cue=c.cue)
     nothing = next((c for c in out if _NOTHING_NEEDED.search(c.text)), None)
-    if nothing is not None:
-        out = [
-            Clause(c.text, c.start, c.end, DECLINED, c.text.strip())
-            if c is nothing
-            else Clause(c.text, c.start, c.end, DONE, nothing.text.strip())
-            if c.status == WANTED and not _REQUEST_WORD.search(c.text)
-            else c
-            for c in out
-        ]
+    if nothing is None:
+        return out
+    cue = nothing.text.strip()
+    for i, c in enumerate(out):
+        if c is nothing:
+            out[i] = replace(c, status=DECLINED, cue=cue)
+        elif c.status == WANTED and not _REQUEST_WORD.search(c.text):
+            out[i] = replace(c, status=DONE, cue=cue)
     return out
 
 
