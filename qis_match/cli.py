@@ -12,6 +12,7 @@
     qis-match gaps [--demo] [--report DIR]        (demand-gap analytics, issue #8)
     qis-match index verify [VERSION ...] [--json] (checksums, files, one known query)
     qis-match index use VERSION                   (pin CURRENT to a version that verifies)
+    qis-match keys issue|list|revoke, audit, retention apply, erase   (issue 22: admin_cli.py)
 
 Errors the user can fix (bad input, unknown region, no index) print one clear line and exit 2;
 in stdin mode a bad line yields an ``{"error": …}`` object and the other lines go on.
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -40,6 +40,13 @@ def _settings(args: argparse.Namespace) -> Settings:
         if v:
             overrides[key] = v
     return Settings(**overrides)
+
+
+def _audit(s: Settings, action: str, target: str, **details) -> None:
+    """An admin action run from the command line, in the audit log (issue 22)."""
+    from qis_match.admin_cli import audit
+
+    audit(s, action, target, **details)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -85,6 +92,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         if runner is not None:
             runner.shutdown()
     m = report.manifest
+    _audit(s, "index.build", m["index_version"], catalog_version=m["catalog_version"])
     for issue in report.catalog.issues[:20]:
         print(f"rejected: {issue}", file=sys.stderr)
     if len(report.catalog.issues) > 20:
@@ -123,9 +131,9 @@ def cmd_update(args: argparse.Namespace) -> int:
 
     if args.list:
         return _list_updates(_settings(args), args.json)
-    r = update_index(
-        _settings(args), Path(args.upsert) if args.upsert else None, args.remove, progress=True
-    )
+    s = _settings(args)
+    r = update_index(s, Path(args.upsert) if args.upsert else None, args.remove, progress=True)
+    _audit(s, "catalog.update", r.path.name, upserted=len(r.upserted), removed=r.removed)
     out = {
         "index_version": r.path.name,
         "catalog_version": r.manifest["catalog_version"],
@@ -205,7 +213,9 @@ def _print_classifier(m: dict) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from qis_match.build import retrain_classifier
 
-    report = retrain_classifier(_settings(args), progress=not args.quiet)
+    s = _settings(args)
+    report = retrain_classifier(s, progress=not args.quiet)
+    _audit(s, "index.train", report.manifest["index_version"])
     print(
         f"index {report.manifest['index_version']} at {report.path} (from {report.manifest['retrained_from']})"
     )
@@ -430,11 +440,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if IndexStore(s.index_root).current_version() is None:
         print("no index yet: building it over the catalog first …")
         cmd_build(argparse.Namespace(**{**vars(args), "catalog": None, "quiet": False}))
-    keys, spec = KeyRing.parse(s.api_keys), s.api_keys
+    keys, spec = KeyRing.from_settings(s), s.api_keys
     if not keys:
-        keys, spec = KeyRing.generate()
+        _, spec = KeyRing.generate()
+        keys = keys.with_spec(spec)  # the key file still counts: a key issued now works at once
         print(
-            "No QIS_API_KEYS configured: random keys for this session only (set QIS_API_KEYS to keep them):"
+            "No QIS_API_KEYS and no issued key (`qis-match keys issue`): random keys for this "
+            "session only:"
         )
         for item in spec.split(","):
             role, _, key = item.split(":", 2)
@@ -444,18 +456,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"qis-match one-stop window: {url}/console   SME search {url}/search   tickets {url}/board   API {url}/docs"
     )
     if args.workers > 1:
-        # Worker processes build their own app from the environment: hand them the keys that way.
-        os.environ["QIS_API_KEYS"] = spec
-        os.environ["QIS_HOME"] = str(s.home)
-        uvicorn.run(
-            "service.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="warning",
-            proxy_headers=False,  # the app reads them, from QIS_TRUSTED_PROXIES only
-        )
+        # Worker processes build their own app from the environment; no key goes that way (it
+        # would be readable in /proc): they read the hashes from files (service/workers.py).
+        from service.workers import prepare_worker_environment, remove_session_keys
+
+        session_keys = prepare_worker_environment(s, spec)
+        try:
+            uvicorn.run(
+                "service.app:create_app",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                log_level="warning",
+                proxy_headers=False,  # the app reads them, from QIS_TRUSTED_PROXIES only
+            )
+        finally:
+            remove_session_keys(session_keys)
     else:
         uvicorn.run(
             create_app(s, keys=keys),
@@ -515,11 +532,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from qis_match.store.backup import BackupError, restore
 
+    s = _settings(args)
     try:
-        meta = restore(_settings(args), Path(args.backup), force=args.force)
+        meta = restore(s, Path(args.backup), force=args.force)
     except BackupError as exc:
         print(f"qis-match: error: {exc}", file=sys.stderr)
         return 1
+    _audit(s, "backup.restore", str(args.backup), index_version=meta["restored_index_version"])
     rows = ", ".join(f"{k} {v}" for k, v in meta["rows"].items())
     print(f"restored {args.backup}: {rows}; CURRENT is {meta['restored_index_version']}")
     return 0
@@ -573,6 +592,7 @@ def cmd_index_use(args: argparse.Namespace) -> int:
     except IndexVerifyError as exc:
         print(f"qis-match: error: {exc}", file=sys.stderr)
         return 1
+    _audit(_settings(args), "index.use", report.version, previous=before)
     print(
         f"CURRENT is now {report.version} (was {before}); verified in {report.seconds} s. "
         "A running service switches within QIS_INDEX_CHECK_SECONDS."
@@ -617,7 +637,15 @@ def build_parser() -> argparse.ArgumentParser:
     _parser_index(sub)
     _parser_catalog(sub)
     _parser_backup(sub)
+    _parser_admin(sub)
     return p
+
+
+def _parser_admin(sub) -> None:
+    """`qis-match keys|audit|retention|erase` (qis_match.admin_cli, issue 22)."""
+    from qis_match.admin_cli import add_parsers
+
+    add_parsers(sub, _add_common, _settings)
 
 
 def _parser_build(sub) -> None:

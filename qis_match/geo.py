@@ -221,6 +221,20 @@ class Gazetteer:
         return None, readings
 
 
+@lru_cache(maxsize=1)
+def place_words() -> frozenset[str]:
+    """Every place name as people write it, counties without 县/市/区 too (邵东, 麻城): a word
+    that is a place is no person's name to the redactor."""
+    words: set[str] = set()
+    for p in gazetteer().by_code.values():
+        words.update(_short_names(p.name, p.level))
+        words.add(p.name)
+        short = re.sub(r"(?:自治县|自治旗|特区|林区|新区|县|市|区|旗)$", "", p.name)
+        if len(short) >= 2:
+            words.add(short)
+    return frozenset(words)
+
+
 def city_code_of(adcode: str) -> str:
     """The prefecture-level unit a code belongs to (a municipality counts as one city)."""
     a = str(adcode)[:6]

@@ -114,7 +114,7 @@ def create_app(
     keys: KeyRing | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
-    keys = keys if keys is not None else KeyRing.parse(settings.api_keys)
+    keys = keys if keys is not None else KeyRing.from_settings(settings)
     registry = CollectorRegistry()
     st = AppState(settings=settings, keys=keys, extra={"registry": registry})
 

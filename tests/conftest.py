@@ -33,6 +33,26 @@ def postgres_url() -> str:
     return url()
 
 
+@pytest.fixture
+def fresh_postgres_url(request):
+    """A factory of new, empty databases on the test server: ``fresh_postgres_url("qis_x")``."""
+
+    def make(prefix: str) -> str:
+        import uuid
+
+        import sqlalchemy as sa
+
+        base_url = request.getfixturevalue("postgres_url")
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return base_url.rsplit("/", 1)[0] + "/" + name
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def e5_encoder():
     from qis_match.encoders.e5 import E5Encoder

@@ -3,7 +3,6 @@ back in a fresh home, on SQLite and on PostgreSQL, with the index version that s
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -64,22 +63,12 @@ def _rows(url: str) -> dict[str, list[tuple]]:
         engine.dispose()
 
 
-def _fresh_postgres(base_url: str) -> str:
-    """A new, empty database on the test server."""
-    name = f"qis_restore_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base_url.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.mark.parametrize("where", ["sqlite", "postgresql"])
 def test_restore_gives_back_every_ticket(where, home_with_index, matcher, tmp_path, request):
     src = home_with_index
     if where == "postgresql":
         src = src.model_copy(
-            update={"database_url": _fresh_postgres(request.getfixturevalue("postgres_url"))}
+            update={"database_url": request.getfixturevalue("fresh_postgres_url")("qis_restore")}
         )
     _fill(src.db_url, matcher)
     before = _rows(src.db_url)
@@ -98,7 +87,7 @@ def test_restore_gives_back_every_ticket(where, home_with_index, matcher, tmp_pa
     dst = src.model_copy(update={"home": tmp_path / "new-home", "database_url": ""})
     if where == "postgresql":
         dst = dst.model_copy(
-            update={"database_url": _fresh_postgres(request.getfixturevalue("postgres_url"))}
+            update={"database_url": request.getfixturevalue("fresh_postgres_url")("qis_restore")}
         )
     out = restore(dst, tmp_path / "backup")
     assert _rows(dst.db_url) == before  # every row, ids included

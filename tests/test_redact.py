@@ -455,3 +455,74 @@ def test_a_name_in_running_text_is_redacted(text, name):
 )
 def test_words_the_tagger_calls_names_survive_when_they_are_not(text):
     assert redact(text) == text, redact(text)
+
+
+# --- names known by their role in the sentence (name_context)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("喻晓光明天请假，样品改由快递寄回", "喻晓光"),  # only a person asks for leave
+        ("请通知邝海下午过来补材料", "邝海"),  # told to come; a surname outside the old list
+        ("整改报告由裘一鸣经办", "裘一鸣"),
+        ("这次参加内审员培训的有詹学、[联系人]和鄢青峰三个人", "詹学"),  # one of three people
+        ("[联系人]和祁志远都是这家公司的股东", "祁志远"),
+        ("小翟上午把样品送过来了", "小翟"),  # a nickname before a time word
+        ("老鲍明天来窗口领证书", "老鲍"),
+        ("麻烦帮我约一下周处，下周汇报进度", "周处"),  # the short title of an office head
+        ("请Zhou Ming在委托单上签字", "Zhou Ming"),  # pinyin in Chinese order
+        ("我们和Grace Liang确认过了", "Grace Liang"),
+    ],
+)
+def test_a_name_in_a_persons_role_is_redacted(text, name):
+    assert name not in redact(text), redact(text)
+
+
+def test_a_title_attached_to_a_found_name_goes_with_it():
+    assert redact("韩振宇经理说报告明天出") == "[联系人]说报告明天出"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "古人说，工欲善其事必先利其器",  # a frequent word in a person's role, no cue, no pronoun
+        "麻烦帮忙查一下检定证书的编号",
+        "高中时学过的物理，今天用来做计量",
+        "简直胡来，报告拖了一个月",
+        "明天确认一下检测费用",
+        "安全员说设备要定期校准",
+        "高新区把企业标准化工作列入考核",
+        "江苏和浙江都是制造业大省",
+        "小时工资不在我们受理范围",
+        "老百姓都关心食品安全",
+        "小白菜的农药残留要检测吗",
+    ],
+)
+def test_words_in_a_persons_role_survive_when_they_are_not_names(text):
+    assert redact(text) == text, redact(text)
+
+
+def test_the_tagger_reads_at_most_its_budget(monkeypatch):
+    """jieba's HMM costs milliseconds a character: a text full of surnames and unknown characters
+    must not make it read more than ``redact_tagged_chars`` of them."""
+    from qis_match.understanding import name_recogniser as nr
+
+    read: list[int] = []
+    real = nr._tagged_in
+
+    def counting(window, max_word_frequency):
+        read.append(sum(len(r) for r in nr._unknown_runs(window)))
+        return real(window, max_word_frequency)
+
+    monkeypatch.setattr(nr, "_tagged_in", counting)
+    text = "，".join(
+        f"通知{s}{g}下午过来" for s in "王李张刘陈杨黄赵吴周" for g in ("雪梅", "文辉")
+    )
+    found = list(nr.tagged_names(text, budget=20))
+    assert read and sum(read) <= 20 < sum(len(r) for r in nr._unknown_runs(text))
+    assert found  # the first names are still found
+    read.clear()
+    random_han = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(2000))
+    list(nr.tagged_names(random_han, budget=20))
+    assert sum(read) <= 20

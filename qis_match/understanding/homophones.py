@@ -82,11 +82,20 @@ class HomophoneReader:
             if i + n > end:
                 continue
             window = text[i : i + n]
+            # the terms this window could be a typo of, looked up first: most windows have none,
+            # and the guards below cost more than the lookup
+            shapes = [
+                (k, terms)
+                for k in range(n)
+                if (terms := self._by_shape.get((n, k, window[:k] + window[k + 1 :])))
+            ]
+            if not shapes:
+                continue
             if window in self.terms or freq.get(window, 0) >= self.common_word:
                 continue
             if self._inside_word(text, i, i + n, freq):
                 continue
-            for k in range(n):
+            for k, terms in shapes:
                 # the changed character makes a word with its neighbour (在线监测: 监测 is right)
                 if any(
                     freq.get(w, 0) >= self.common_word
@@ -95,7 +104,7 @@ class HomophoneReader:
                 ):
                     continue
                 typed = _reading(window[k])
-                for term in self._by_shape.get((n, k, window[:k] + window[k + 1 :]), ()):
+                for term in terms:
                     if typed and typed == _reading(term[k]):
                         return term, n
         return None

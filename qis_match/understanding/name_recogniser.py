@@ -14,6 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from jieba.posseg.char_state_tab import P as _CHAR_STATES
+
+from qis_match.geo import place_words
+from qis_match.settings import get_settings
 from qis_match.text.dictionary import default_tagger
 from qis_match.understanding import redact_names as names
 
@@ -32,7 +36,7 @@ _CONJUNCTION_GIVEN = frozenset("和与及同跟")
 _FUNCTION_SURNAMES = frozenset(names.FUNCTION_SURNAMES) | {"莫"}
 # An organisation's name goes on to its kind within a few characters (张江高科技公司).
 _ORG_AHEAD = re.compile(
-    r"[^，,。；;、\s]{0,6}?(?:公司|集团|有限|实业|股份|研究院|研究所|事务所|协会)"
+    r"[^，,。；;、\s的]{0,6}?(?:公司|集团|有限|实业|股份|研究院|研究所|事务所|协会)"
 )
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
 # Organisation or place words just before it (××方正公司, 在黄山, 去周庄).
@@ -74,6 +78,23 @@ def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bo
 _AFTER_NAME_FLAGS = ("v", "vn", "p", "r", "uj", "ul", "c", "d", "x")
 
 
+def _is_place_or_name(token) -> bool:
+    """A word right before a candidate that makes it part of a longer proper noun."""
+    return token.flag in ("ns", "nr", "nrt", "nrfg") or token.word in place_words()
+
+
+def _ends_a_name(tokens, k: int) -> bool:
+    """A two-character "name" the HMM made of an unknown pair is a name only where a name can
+    end: before a verb, a particle, a pronoun or a boundary, not before a noun it would be the
+    first half of (卓月|绩效 is 卓越绩效 mistyped)."""
+    after = tokens[k + 1] if k + 1 < len(tokens) else None
+    return after is None or after.flag.startswith(_AFTER_NAME_FLAGS + _BEFORE_A_NAME_ENDS)
+
+
+# Besides _AFTER_NAME_FLAGS: time, number, place-word, measure, particle and modal words.
+_BEFORE_A_NAME_ENDS = ("t", "m", "f", "q", "u", "y")
+
+
 def _three_character_name(text, tokens, k: int, start: int, freq) -> int | None:
     """The end of a three-character name the tagger cut after its first or second character."""
     if k + 1 >= len(tokens):
@@ -90,18 +111,94 @@ def _three_character_name(text, tokens, k: int, start: int, freq) -> int | None:
     return end
 
 
-def tagged_names(text: str, max_word_frequency: int = COMMON_WORD) -> Iterator[tuple[int, int]]:
-    """Spans of the words the tagger calls person names (``nr``) that also look like names.
+# Characters read before and after a surname character: the name itself (up to four) and the
+# words around it that decide how the tagger cuts it and what follows it.
+_BEFORE, _AFTER = 3, 7
+# Neighbouring windows merge up to this length; past it a new (overlapping) one starts, so that
+# a text dense with surnames is read in small pieces the budget can count.
+_MAX_WINDOW = 20
+
+
+def surname_windows(text: str) -> list[tuple[int, int]]:
+    """Stretches of ``text`` around its surname characters, merged while short: only they can
+    hold a name."""
+    windows: list[list[int]] = []
+    for i, c in enumerate(text):
+        if c not in _SURNAMES_1 and text[i : i + 2] not in _SURNAMES_2:
+            continue
+        s, e = max(0, i - _BEFORE), min(len(text), i + _AFTER)
+        if windows and s <= windows[-1][1] and e - windows[-1][0] <= _MAX_WINDOW:
+            windows[-1][1] = e
+        else:
+            windows.append([s, e])
+    return [(s, e) for s, e in windows]
+
+
+def tagged_names(
+    text: str, max_word_frequency: int = COMMON_WORD, budget: int | None = None
+) -> Iterator[tuple[int, int]]:
+    """Spans of the words the tagger calls person names (``nr``) that also look like names, read
+    in the windows around surname characters.
+
+    The tagger's HMM is slow (about 2 ms a character, far more for rare characters), so it reads
+    at most ``budget`` characters of one text (default: the setting ``redact_tagged_chars``),
+    and none of a window where no name can be: a run of more than ``_MAX_UNKNOWN_RUN`` characters
+    that no dictionary word covers (random Han, a list of surnames), or one with a character the
+    tagger has never seen in a word (no given name uses one). Names past the budget are left to
+    the label, title, cue and role rules.
 
     jieba's dictionary tags some everyday words ``nr`` (安静, 宁可, 阳光); they are frequent there,
     while the names it lists are rare (于丹: 2) and most names are not in it at all (the HMM finds
     them), so a word more frequent than ``max_word_frequency`` is not taken for a name."""
+    if budget is None:
+        budget = get_settings().redact_tagged_chars
+    for s, e in surname_windows(text):
+        window = text[s:e]
+        runs = _unknown_runs(window)
+        if any(len(r) > _MAX_UNKNOWN_RUN or not _seen(r) for r in runs):
+            continue
+        cost = sum(len(r) for r in runs)
+        if cost > budget:
+            break
+        budget -= cost
+        for start, end in _tagged_in(window, max_word_frequency):
+            yield s + start, s + end
+
+
+# A name is a run of two to four characters that no dictionary word covers; a longer run is random
+# Han or a list of surname characters, where the HMM costs most and finds no name worth it.
+_MAX_UNKNOWN_RUN = 8
+
+
+def _unknown_runs(text: str) -> list[str]:
+    """The runs of two or more single Han characters when ``text`` is cut by the dictionary alone:
+    what the tagger's HMM would read."""
+    runs, run = [], ""
+    for word in default_tagger().tokenizer.cut(text, HMM=False):
+        if len(word) == 1 and "\u4e00" <= word <= "\u9fff":
+            run += word
+            continue
+        if len(run) > 1:
+            runs.append(run)
+        run = ""
+    if len(run) > 1:
+        runs.append(run)
+    return runs
+
+
+def _seen(run: str) -> bool:
+    return all(c in _CHAR_STATES for c in run)
+
+
+def _tagged_in(text: str, max_word_frequency: int) -> Iterator[tuple[int, int]]:
     tagger = default_tagger()
     freq = tagger.tokenizer.FREQ
     tokens = list(tagger.cut(text))
     pos = 0
     for k, (word, flag) in enumerate(tokens):
         start, pos = pos, pos + len(word)
+        if k and _is_place_or_name(tokens[k - 1]):  # 东莞|麻涌 is a town, 恩诺|沙星 a drug
+            continue
         # the tagger splits a surname from a given name it knows as a name (刘 + 海燕, 何 + 志强)
         nxt = tokens[k + 1] if k + 1 < len(tokens) else None
         if (
@@ -118,6 +215,7 @@ def tagged_names(text: str, max_word_frequency: int = COMMON_WORD) -> Iterator[t
             and _HAN_WORD.fullmatch(word)
             and freq.get(word, 0) <= max_word_frequency
             and looks_like_name(text, start, pos, tagged=True)
+            and (len(word) > 2 or _ends_a_name(tokens, k))
         ):
             yield start, pos
             continue

@@ -23,7 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from qis_match.geo import place_words
 from qis_match.understanding import redact_names as names
+from qis_match.understanding.name_context import role_names
 from qis_match.understanding.name_recogniser import tagged_names
 
 PLACEHOLDER = {
@@ -194,6 +196,13 @@ _NOT_LATIN_NAMES = {"Excel", "Word", "Apple", "Google", "Android", "Windows", "O
 _ENGLISH_TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s?[A-Z][a-z]{1,12}"
 _PINYIN = "(?:" + "|".join(sorted(set(names.PINYIN_SURNAMES), key=len, reverse=True)) + ")"
 _NICK = f"[小老]{_SUR1}"
+# One or two pinyin syllables, capitalised (Yang, Xiaoming): the given name after a pinyin surname.
+_SYLLABLE = (
+    "(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    "(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui"
+    "|ue|ve|er|a|o|e|i|u|v)"
+)
+_PINYIN_SYLLABLES = rf"(?=[A-Z][a-z]{{1,11}}(?![A-Za-z]))(?i:{_SYLLABLE}{{1,2}})"
 
 
 def _not_a_word(text: str, start: int, end: int) -> bool:
@@ -201,6 +210,8 @@ def _not_a_word(text: str, start: int, end: int) -> bool:
     (安全科长, 工程经理, 公司经理)."""
     cand = text[start:end]
     if any(cand[:n] in names.NOT_NAMES for n in range(2, min(len(cand), 5) + 1)):
+        return False
+    if cand in place_words():  # 邵东, 方正: a county
         return False
     return not (start > 0 and text[start - 1 : start + 1] in names.WORD_BEFORE_SURNAME)
 
@@ -326,20 +337,32 @@ _RULES: list[Rule] = [
         re.compile(rf"(?<=[人员])\s?:?\s?(?P<v>{_SUR}{_STRONG}|{_SUR}{_NAMEY}{{1,2}}){_RB}"),
         _titled_ok,
     ),
+    # English given name + pinyin surname (Kevin Zhang), before the single English names below
+    ("person", re.compile(rf"(?<![A-Za-z])(?P<v>[A-Z][a-z]{{2,12}}\s{_PINYIN})(?![A-Za-z])"), None),
+    # pinyin surname + pinyin given name inside Chinese text (请Liu Yang补签)
+    (
+        "person",
+        re.compile(
+            rf"(?:(?<={_HAN})|^)(?P<v>{_PINYIN}\s{_PINYIN_SYLLABLES})(?![A-Za-z])(?=\s?{_HAN}|\s?[,.，。]|$)"
+        ),
+        None,
+    ),
     # an English name doing something (Linda负责, Tony说)
     (
         "person",
         re.compile(rf"(?<![A-Za-z])(?P<v>[A-Z][a-z]{{2,12}})(?={_CUE_AFTER})"),
         lambda text, m: m.group("v") not in _NOT_LATIN_NAMES,
     ),
-    # English given name + pinyin surname (Kevin Zhang)
-    ("person", re.compile(rf"(?<![A-Za-z])(?P<v>[A-Z][a-z]{{2,12}}\s{_PINYIN})(?![A-Za-z])"), None),
+    # a title attached to a name an earlier pass found ([联系人]经理 was 王敬东经理)
+    ("person", re.compile(rf"(?P<v>\[联系人\]{_STRONG})"), None),
 ]
 
 
-def _find_once(text: str) -> list[PersonalData]:
+def _find_once(text: str, tag: bool = True) -> list[PersonalData]:
     """One pass of the rules over ``text``: non-overlapping spans, earliest first. A person name
-    found once is personal data wherever else it occurs in the text ("王经理…王经理")."""
+    found once is personal data wherever else it occurs in the text ("王经理…王经理"). ``tag``:
+    also run jieba's tagger (the slowest pass; the first pass only, since a placeholder does not
+    change what the tagger finds around it)."""
     view = _fold(text)
     taken = [False] * (len(text) + 1)
     spans: list[PersonalData] = []
@@ -360,7 +383,11 @@ def _find_once(text: str) -> list[PersonalData]:
                 g = "v" if "v" in pat.groupindex else 0
                 take(kind, m.start(g), m.end(g))
     # a name in running text that no rule marks (请转告刘建国明天来取)
-    for s, e in tagged_names(view):
+    for s, e in tagged_names(view) if tag else ():
+        if _not_a_word(view, s, e):
+            take("person", s, e)
+    # a name known by its role: one of three people, asks for leave, is told to come (雷雨明天请假)
+    for s, e in role_names(view):
         if _not_a_word(view, s, e):
             take("person", s, e)
     found = {view[p.start : p.end] for p in spans if p.kind == "person"}
@@ -393,7 +420,7 @@ def _redact(text: str) -> tuple[str, tuple[PersonalData, ...]]:
     cur = text
     origin = [(i, i + 1, None) for i in range(len(text))]  # (start, end, kind or None)
     for _ in range(len(text) + 1):
-        spans = _find_once(cur)
+        spans = _find_once(cur, tag=cur is text)
         if not spans:
             break
         new_origin: list[tuple[int, int, str | None]] = []

@@ -22,6 +22,8 @@ SINGLE_SURNAMES = (
     "明佘池乐匡钮萧"
     # rarer ones
     "禚逯冼亓仝芮蔺訾眭宓晁綦鄢笪扈郜郦隗阙闻揭粟蔚麻融厉郗缑璩竺茅荆勾谈汝鞠燕储郁井"
+    # from the 百家姓, those that are no everyday word on their own
+    "奚昝裘贲嵇荀邴糜钭戎蓟邰赖屠胥莘逄郤濮冀郏茹庾暨殳夔厍阚乜蒯桓邝洪湛禹狄伏酆汲羿韶雍"
 )
 
 # Compound surnames, matched before the single ones (欧阳娜娜 is 欧阳 + 娜娜, not 欧 + 阳娜).
@@ -93,6 +95,8 @@ NOT_NAMES = {
         "张贴 张力 赵 吴江 周口 徐州 孙子 朱砂 胡萝卜 郭 何况 罗马 罗盘 郑州 梁山 谢谢 唐山 许可 韩国 冯 邓 曹 "
         "商超 商家 店家 农家 东家 车主 房东 房主 业主 王老吉 老干妈 老凤祥 周大福 周大生 周生生 周黑鸭 李宁 李锦记 "
         "王守义 王致和 杜康 张裕 张小泉 马应龙 海底捞 东方雨虹 东方明珠 曹操出行 孔府家 康师傅 古董 "
+        # units and instruments named after scientists (metrology text is full of them)
+        "牛顿 焦耳 欧姆 安培 高斯 韦伯 伏特 肖氏 邵氏 马弗炉 傅立叶 傅里叶 洪堡 "
         "彭 曾经 肖像 田间 田地 董事会 袁 潘 蒋 蔡 余杭 叶子 苏宁 魏 吕梁 丁香 沈阳 姚 卢 姜黄 崔 邢 水"
     )
     if len(w) >= 2

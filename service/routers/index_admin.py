@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from qis_match.catalog.kinds import kinds
 from qis_match.errors import CatalogError
 from qis_match.pipeline import Matcher
+from qis_match.store.audit import AuditLog
 from qis_match.update import update_index
 from service.deps import AppState, matcher, require, state
 from service.security import Principal
@@ -59,7 +60,7 @@ async def update(
     remove: list[str] = Form(default=[], description="resource ids to remove"),
     m: Matcher = Depends(matcher),
     st: AppState = Depends(state),
-    _: Principal = Depends(require("admin")),
+    who: Principal = Depends(require("admin")),
 ) -> dict:
     remove = [r for r in remove if r.strip()]
     if not files and not remove:
@@ -75,7 +76,16 @@ async def update(
             raise HTTPException(422, str(exc).replace(str(d) + "/", "")) from None
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-    await run_in_threadpool(st.reloader.reload_now)
+    serving = await run_in_threadpool(st.reloader.reload_now)
+    await run_in_threadpool(  # issue 22: who changed the catalog, and how (an fsynced append)
+        AuditLog(st.settings.audit_log_path).record,
+        who.name,
+        "catalog.update",
+        report.path.name,
+        upserted=len(report.upserted),
+        removed=report.removed,
+        serving=serving,
+    )
     return {
         "index_version": report.path.name,
         "upserted": report.upserted,
