@@ -227,7 +227,7 @@ class Settings(BaseSettings):
     )
     max_query_terms: int = Field(64, description="BM25 terms (in text order) a query is scored on.")
     redact_tagged_chars: int = Field(
-        48,
+        24,
         description="Characters (those no dictionary word covers, near a surname) that jieba's "
         "part-of-speech tagger reads when one text is redacted: its HMM costs about 2 ms a "
         "character (7 s for 2,000 random Han without a budget); names past it are left to the "

@@ -526,3 +526,45 @@ def test_the_tagger_reads_at_most_its_budget(monkeypatch):
     random_han = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(2000))
     list(nr.tagged_names(random_han, budget=20))
     assert sum(read) <= 20
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "东莞麻涌的工厂要做水质检测",  # a town right after its city
+        "邵东的打火机厂想办条码",  # a county's short name
+        "想租傅里叶红外光谱仪做成分分析",  # an instrument named after a scientist
+        "鸡蛋里的恩诺沙星残留要检测",  # a drug name the tagger cuts into two 'names'
+        "扭矩单位是牛顿米，要校准扭力扳手",
+    ],
+)
+def test_places_units_and_drugs_survive(text):
+    assert redact(text) == text, redact(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Sample picked up by Chen Xiaoming at the counter", "Chen Xiaoming"),
+        ("Call with Ms. Huang Li moved to Friday", "Huang Li"),
+        ("外方联络代表Anna Schmidt下周来访", "Anna Schmidt"),
+        ("经与滕国栋核实，地址无误", "滕国栋"),
+        ("受理人卢晓峰提出先补材料", "卢晓峰"),
+        ("柏文涛同石慧敏两位明天到场", "石慧敏"),
+        ("昨天谯国强打电话来催证书", "谯国强"),
+    ],
+)
+def test_more_names_by_shape_and_role(text, name):
+    assert name not in redact(text), redact(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "何家村的合作社想做农残检测",  # a village
+        "安宁和平安两个镇的企业都来了",  # no name ends in 和
+        "Hong Kong buyers want CE marking",
+    ],
+)
+def test_places_and_conjunctions_are_no_names(text):
+    assert redact(text) == text, redact(text)

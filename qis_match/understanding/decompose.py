@@ -201,7 +201,7 @@ class NeedUnderstanding:
         the position in the text it is anchored at (for ordering)."""
         code = CATEGORY_CODES[i]
         own_hits = [h for h in hits if h.category == code]
-        carrying = self._carrying(micro, p_micro[:, i], own_hits)
+        carrying = self._carrying(micro, p_micro[:, i], own_hits, p_micro, i)
         status, cue = status_of([(c.start, c.end) for c in carrying], micro)
         if status == WANTED:
             status, cue = self._explicitly_declined(micro, p_micro[:, i], own_hits, carrying) or (
@@ -286,11 +286,35 @@ class NeedUnderstanding:
         )
         return bool(carrying) and all(decisive[micro.index(c)] is not None for c in carrying)
 
-    def _carrying(self, micro: list[Clause], probs: np.ndarray, hits: list[SignalHit]):
+    def _carrying(
+        self,
+        micro: list[Clause],
+        probs: np.ndarray,
+        hits: list[SignalHit],
+        p_micro: np.ndarray | None = None,
+        i: int | None = None,
+    ):
         """The micro-clauses that carry a need: those its signals fire in and those whose words
         make the category likely ("已注册商标，想在内地也注册" carries it twice). None: the need is
-        read from the whole request."""
+        read from the whole request.
+
+        Once a done or declined part has named the category, a wanted part carries it again only
+        if that part is about it (its most likely category, or one the classifier is sure of):
+        "企业标准已经公开了，这次按企业标准做型式检验" cites the standard it already has, and asks
+        for a test."""
         likely = [m for j, m in enumerate(micro) if probs[j] >= self.status_clause_threshold]
+        settled = any(m.status != WANTED for m in likely)
+        if settled and p_micro is not None and i is not None:
+            likely = [
+                m
+                for j, m in enumerate(micro)
+                if m in likely
+                and (
+                    m.status != WANTED
+                    or int(np.argmax(p_micro[j])) == i
+                    or probs[j] >= self.wanted_micro_threshold
+                )
+            ]
         return list(dict.fromkeys([*(_clause_at(micro, h.start) for h in hits), *likely]))
 
     def _order(self, wanted: list[Need], candidates) -> list[Need]:

@@ -31,7 +31,9 @@ _GAP = (
 _PERSON_ONLY = (
     r"请假|签字|签名|签过字|亲笔|亲自|说|讲|表示|反映|确认|答应|同意|经办|负责|本人|在外地|出差|休假|"
     r"回电|回复|打电话|来电|来窗口|到窗口|过来|来取|来交|来办|来签|到现场|去现场|认为|觉得|知道|清楚|"
-    r"带过来|送过来|帮(?:我|我们|忙)|让我们|实际要|问过|看过"
+    r"带过来|送过来|帮(?:我|我们|忙)|让我们|实际要|问过|看过|来过|打电话|打过电话|领走|领了|交来|"
+    r"抱怨|不同意|不满意|申请复|提交|在门口|等着|代办|代为|从[^，。]{1,4}过来|去[^，。]{1,6}参加|"
+    r"一起去|一起来|没来|刚从|让我|核实|核对|沟通|商量|协商|承诺|书面承诺|和[他她]的"
 )
 # What a person or an organisation does: a person only with another sign (他/她, a cue before).
 _AGENT = r"把|已经把|帮|填|交了|交过|改|补|寄|送|带|看|找|办|拿"
@@ -39,12 +41,17 @@ _PERSON_AHEAD = re.compile(rf"{_GAP}(?:{_PERSON_ONLY})")
 _AGENT_AHEAD = re.compile(rf"{_GAP}(?:{_PERSON_ONLY}|{_AGENT})")
 # Words just before a name that make someone the object of a person's act (通知方圆, 请白云把…).
 _CUE_BEFORE = re.compile(
-    r"(?:通知|告诉|转告|提醒|麻烦|让|请|叫|找|约|联系|和|跟|与|同|由|委托|催|问|等|需要|要求)$"
+    r"(?:通知|告诉|转告|提醒|麻烦|让|请|叫|找|约|约了|联系|联系一下|和|跟|与|同|由|委托|催|问|等|需要|"
+    r"要求|经与|帮|电话给|打给|交给|发给)$"
 )
 # A name is preceded by the start of a clause or one of the cues above.
 _CLAUSE_START = re.compile(
-    r"(?:^|[\s,.;:!?()、。“”‘’\"'《》【】…]|备注:|意见:|原因:|但|但是|而|可是|因为|所以|如果)$"
+    r"(?:^|[\s,.;:!?()、。“”‘’\"'《》【】…]|备注:|意见:|原因:|但|但是|而|可是|因为|所以|如果|"
+    r"昨天|今天|今早|刚才|上午|下午)$"
 )
+# A name does not end in a conjunction (安宁|和胡杨) or a place's last character (何家村).
+_LIST_WORDS = frozenset("和与及同跟")
+_PLACE_END = re.compile(r"[村镇乡县市区路街巷庄港湾岛省州厂店楼馆站场]")
 _PRONOUN = re.compile(r"[他她](?!们的公司)")
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 # Part-of-speech tags of words that are never a name, whatever follows them.
@@ -129,7 +136,10 @@ def _is_name_in_role(
     text: str, start: int, end: int, given_length: int, cued: bool, compound: bool
 ) -> bool:
     word = text[start:end]
-    if _flag(word) in _NOT_NAME_FLAGS:
+    # the tag of a dictionary word (麻烦 an, 明天 t); the HMM's tag of an unknown one is a guess
+    if _word_frequency(word) and _flag(word) in _NOT_NAME_FLAGS:
+        return False
+    if given_length and word[-1] in _LIST_WORDS or _PLACE_END.match(word[-1]):
         return False
     # the candidate must end where a word ends: the next characters do not continue it
     if end < len(text) and _word_frequency(text[end - 1 : end + 1]) > 2000:
@@ -174,10 +184,10 @@ def _nicknames(text: str) -> Iterator[tuple[int, int]]:
 # --- lists of people ("雷鸣、[联系人]、孔繁星三人", "[联系人]和老易一起负责")
 
 _ITEM = rf"(?:\[联系人\]|{_SUR}{_HAN}{{1,2}}?|[小老]{_SUR1})"
-_SEPARATOR = r"(?:、|和|与|及|跟|,)"
+_SEPARATOR = r"(?:、|和|与|及|跟|同|,)"
 _LIST = re.compile(
     rf"(?P<list>{_ITEM}(?:{_SEPARATOR}{_ITEM}){{1,6}})"
-    r"(?=(?:[两二三四五六七八九]|几)(?:个人|人|位)|都是|一起|等人|都在|俩|两个)"
+    r"(?=(?:[两二三四五六七八九]|几)(?:个人|人|位)|都是|一起|等人|都在|都提交|分别|俩|两个)"
 )
 _ITEM_SPLIT = re.compile(_SEPARATOR)
 
@@ -187,7 +197,7 @@ def _listed_names(text: str) -> Iterator[tuple[int, int]]:
     in a count of people, so its other members that have a name's shape are names too."""
     for m in _LIST.finditer(text):
         chunk = m.group("list")
-        counted = not re.match(r"都是|一起|都在", text[m.end() :])
+        counted = not re.match(r"都是|一起|都在|都提交|分别", text[m.end() :])
         if not counted and "[联系人]" not in chunk:
             continue
         pos = m.start()

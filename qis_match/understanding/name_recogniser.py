@@ -33,6 +33,7 @@ _SUFFIX = re.compile(
 # Surname characters that are also function words (和, 于, 莫 "don't"): inside a clause they are
 # the word, not a surname (对和春有好感, 被莫明其妙地收费).
 _CONJUNCTION_GIVEN = frozenset("和与及同跟")
+_PLACE_LAST = frozenset("村镇乡县市区路街巷港湾岛省州厂店楼馆站场")
 _FUNCTION_SURNAMES = frozenset(names.FUNCTION_SURNAMES) | {"莫"}
 # An organisation's name goes on to its kind within a few characters (张江高科技公司).
 _ORG_AHEAD = re.compile(
@@ -65,6 +66,8 @@ def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bo
     if common < len(given) and not (tagged and len(given) == 2 and common >= 1):
         return False
     if given in _CONJUNCTION_GIVEN:  # 咨询费和认证费: 费 + 和 is no name
+        return False
+    if given[-1] in _PLACE_LAST:  # 何家村, 王家镇: a village or town
         return False
     if _SUFFIX.match(text, end) or _ORG_AHEAD.match(text, end):
         return False

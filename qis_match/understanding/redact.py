@@ -192,8 +192,12 @@ _WEAK_LABEL = (
 _LATIN_NAME = r"[A-Z][a-z]{1,12}(?:\s[A-Z][a-z]{1,12})?"
 # Words that say "the name follows" only with a colon (对接：钱多多, 客户：…).
 _COLON_LABEL = "对接|联系|负责|经办|客户|用户|来访|来电|投诉|反馈人|申请|收件|寄件|Contact|contact"
+# Places written as two pinyin-like words whose first is also a surname.
+_PINYIN_PLACES = {"Hong Kong", "Tai Po", "Kwun Tong", "Wan Chai", "Sha Tin", "Ma On"}
 _NOT_LATIN_NAMES = {"Excel", "Word", "Apple", "Google", "Android", "Windows", "Office", "Email"}
-_ENGLISH_TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s?[A-Z][a-z]{1,12}"
+_ENGLISH_TITLE = (
+    r"(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s?[A-Z][a-z]{1,12}(?:\s[A-Z][a-z]{1,12}(?![A-Za-z]))?"
+)
 _PINYIN = "(?:" + "|".join(sorted(set(names.PINYIN_SURNAMES), key=len, reverse=True)) + ")"
 _NICK = f"[小老]{_SUR1}"
 # One or two pinyin syllables, capitalised (Yang, Xiaoming): the given name after a pinyin surname.
@@ -202,7 +206,7 @@ _SYLLABLE = (
     "(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui"
     "|ue|ve|er|a|o|e|i|u|v)"
 )
-_PINYIN_SYLLABLES = rf"(?=[A-Z][a-z]{{1,11}}(?![A-Za-z]))(?i:{_SYLLABLE}{{1,2}})"
+_PINYIN_SYLLABLES = rf"(?=[A-Z][a-z]{{1,11}}(?![A-Za-z]))(?i:(?:{_SYLLABLE}){{1,2}})"
 
 
 def _not_a_word(text: str, start: int, end: int) -> bool:
@@ -287,6 +291,13 @@ _RULES: list[Rule] = [
         re.compile(rf"(?:{_STRONG_LABEL})\s?(?::|是|为)?\s?(?P<v>{_ANY_NAME})"),
         _label_name_ok,
     ),
+    # a strong label before a full name of common given-name characters needs no boundary after
+    # it (申请人胡建新提供了…, 负责人季明德承诺)
+    (
+        "person",
+        re.compile(rf"(?:{_STRONG_LABEL})\s?(?::|是|为)?\s?(?P<v>{_SUR}{_NAMEY}{{2}})"),
+        _label_name_ok,
+    ),
     # full name + title (冯雪梅女士), then surname + title (王经理, 张工)
     ("person", re.compile(rf"(?:{_COLON_LABEL})\s?:\s?(?P<v>{_ANY_NAME})"), _name_ok),
     ("person", re.compile(rf"(?P<v>{_SUR}{_NAMEY}{{1,2}}{_STRONG})"), _name_ok),
@@ -338,12 +349,23 @@ _RULES: list[Rule] = [
         _titled_ok,
     ),
     # English given name + pinyin surname (Kevin Zhang), before the single English names below
-    ("person", re.compile(rf"(?<![A-Za-z])(?P<v>[A-Z][a-z]{{2,12}}\s{_PINYIN})(?![A-Za-z])"), None),
-    # pinyin surname + pinyin given name inside Chinese text (请Liu Yang补签)
+    (
+        "person",
+        re.compile(rf"(?<![A-Za-z])(?P<v>[A-Z][a-z]{{2,12}}\s{_PINYIN})(?![A-Za-z])"),
+        lambda text, m: m.group("v") not in _PINYIN_PLACES,
+    ),
+    # pinyin surname + pinyin given name, in Chinese order (请Liu Yang补签, Zhang Weiming from …)
+    (
+        "person",
+        re.compile(rf"(?<![A-Za-z])(?P<v>{_PINYIN}\s{_PINYIN_SYLLABLES})(?![A-Za-z])"),
+        lambda text, m: m.group("v") not in _PINYIN_PLACES,
+    ),
+    # a Latin full name after a Chinese role word (外方代表Thomas Becker)
     (
         "person",
         re.compile(
-            rf"(?:(?<={_HAN})|^)(?P<v>{_PINYIN}\s{_PINYIN_SYLLABLES})(?![A-Za-z])(?=\s?{_HAN}|\s?[,.，。]|$)"
+            r"(?:代表|经理|工程师|先生|女士|客户|顾问|专家|老师|审核员|评审员)\s?"
+            r"(?P<v>[A-Z][a-z]{1,12}\s[A-Z][a-z]{1,12})(?![A-Za-z])"
         ),
         None,
     ),

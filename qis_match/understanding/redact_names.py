@@ -23,13 +23,13 @@ SINGLE_SURNAMES = (
     # rarer ones
     "禚逯冼亓仝芮蔺訾眭宓晁綦鄢笪扈郜郦隗阙闻揭粟蔚麻融厉郗缑璩竺茅荆勾谈汝鞠燕储郁井"
     # from the 百家姓, those that are no everyday word on their own
-    "奚昝裘贲嵇荀邴糜钭戎蓟邰赖屠胥莘逄郤濮冀郏茹庾暨殳夔厍阚乜蒯桓邝洪湛禹狄伏酆汲羿韶雍"
+    "奚昝裘贲嵇荀邴糜钭戎蓟邰赖屠胥莘逄郤濮冀郏茹庾暨殳夔厍阚乜蒯桓邝洪湛禹狄伏酆汲羿韶雍谯庹朴迟檀苑晋宦"
 )
 
 # Compound surnames, matched before the single ones (欧阳娜娜 is 欧阳 + 娜娜, not 欧 + 阳娜).
 COMPOUND_SURNAMES = _words(
     "欧阳 司马 诸葛 上官 东方 皇甫 慕容 令狐 司徒 夏侯 尉迟 宇文 端木 长孙 公孙 轩辕 西门 独孤 南宫 "
-    "呼延 万俟 澹台 申屠 闻人 钟离 宗政 濮阳 太史 淳于 赫连 公冶 东郭 拓跋 闾丘 左丘 百里 司空"
+    "呼延 万俟 澹台 申屠 闻人 钟离 宗政 濮阳 太史 淳于 赫连 公冶 东郭 拓跋 闾丘 左丘 百里 司空 第五"
 )
 
 # Characters common in given names (a name found without a label must use these).

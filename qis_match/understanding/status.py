@@ -63,6 +63,8 @@ _DONE = re.compile(
     r"|(?:证书|资质|认证|报告|商标|专利|体系)[^，,。；;]{0,4}(?:都|也|早就|已经)(?:有|齐|全)了?\s*$"
     r"|(?:有|找了|找好了)(?:固定的?|长期的?)?(?:合作单位|合作机构|合作的机构|代理机构|代理(?:人|商)?|合作方)"
     r"|自己有(?:人|团队|实验室)|有(?:专门的?)?(?:团队|人)在(?:做|弄|搞|负责)"
+    # a certificate still valid: "证书还在有效期内", "认证还没过期"
+    r"|(?:还在|仍在|尚在|都在)有效期|(?:还|都)?没(?:有)?过期|未过期"
     r"|(?:做过|办过|拿过|通过了)"
     r"|(?:校准|检定|检测|检验|测试|认证|审核|评审|登记|备案|注册|申请|送检|年检|测|检|验|审|查)过(?![咗了]?期|程)"
     # 已经 … 了 with a few words between ("已经自我声明公开了"), unless they report a problem
@@ -105,7 +107,12 @@ _WANT_AFTER = re.compile(r"(?:想|要|需要|申请|办理|续展|复审|年审|
 # Who the writer is, not what it wants: "我们是检测机构", "本公司系认证咨询公司", "We are a lab".
 _IDENTITY = re.compile(
     r"^\s*(?:我们|我司|本公司|本单位|我单位|我厂|本厂|我们公司|我们单位|我|本人|咱们|我哋|我們)"
-    r"(?:这边|這邊)?(?:是|系|属于|屬於|係|为|作为)|^\s*(?:WE ARE|WE'RE|I AM|I'M|THIS IS)\b",
+    r"(?:这边|這邊)?(?:是|系|属于|屬於|係|为|作为)|^\s*(?:WE ARE|WE'RE|I AM|I'M|THIS IS)\b"
+    # what a project or a parent company is ("项目是新建一个检测中心", "总公司是做检测的")
+    r"|^\s*(?:该|本|这个|我们的?|新建)?(?:项目|工程|总公司|母公司|集团公司|公司|厂里|企业)"
+    r"(?:主要)?(?:是|系|为|属于)"
+    # hearsay: what the writer heard asks for nothing ("听说区里对拿到认证的企业有补助")
+    r"|^\s*(?:听说|据说|听人说|我听说|听朋友说|网上说|看新闻说)",
     re.IGNORECASE,
 )
 _REQUEST_WORD = re.compile(
@@ -186,11 +193,18 @@ def _scope_back(clauses: list[Clause]) -> list[Clause]:
     return out
 
 
+# A refusal of the manner, not the service: "不用上门校准" still wants the calibration, done
+# another way (送过去); "不用加急" still wants the test.
+_MANNER = re.compile(r"上门|到现场|现场|来厂|到厂|派人|专人|加急|当面|跑一趟|跑腿|亲自")
+
+
 def clause_status(piece: str) -> tuple[str, str]:
     """Polarity of one micro-clause: the first decisive cue, questions excepted."""
     if _QUESTION.search(piece.strip()):
         return WANTED, ""
     d = _DECLINED.search(piece)
+    if d and _MANNER.match(piece, d.end()):
+        d = None
     if d:
         return DECLINED, d.group(0)
     m = _DONE.search(piece)
