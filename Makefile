@@ -1,7 +1,7 @@
 # The two set-up commands of the README's Quick start, and a few helpers.
 #
-# Everything is installed from requirements.lock (every package pinned, with hashes) into a
-# virtual environment of its own, .venv, so that a release made on PyPI after the lock was
+# Everything is installed from pylock.toml (PEP 751: every package pinned, with its files' hashes)
+# into a virtual environment of its own, .venv, so that a release made on PyPI after the lock was
 # written cannot change what is installed. `make lock` regenerates the lock from pyproject.toml.
 PYTHON ?= python3
 VENV ?= .venv
@@ -18,29 +18,40 @@ setup: install
 	qis-match match "我们厂的压力表到期了要送检" --region 湖北省武汉市 --top 5
 
 ## Create .venv and install the lock into it (exactly, with hashes and no resolution), then the
-## project itself in editable mode. The build tools (requirements/build.lock, a subset of the lock)
-## come first and build the source-only packages (jieba, cpca-new …) without build isolation, so no
-## unpinned setuptools is fetched. Skipped when nothing changed since the last install.
+## project itself in editable mode. The build tools and uv (requirements/build.lock, pinned to the
+## lock's versions) come first with pip; uv then installs pylock.toml and builds the source-only
+## packages (jieba, cpca-new …) without build isolation, so no unpinned setuptools is fetched.
+## Skipped when nothing changed since the last install.
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.lock requirements/build.lock pyproject.toml
+$(VENV)/.installed: pylock.toml requirements/build.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/build.lock
-	$(PY) -m pip install --quiet --require-hashes --no-deps --no-build-isolation -r requirements.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --no-build-isolation -r pylock.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	touch $@
 
-## Regenerate requirements.lock from pyproject.toml (all extras) and requirements/*.txt|.in.
-## torch is overridden with the local CPU build: an unpinned torch pulls gigabytes of CUDA.
+## Regenerate pylock.toml from pyproject.toml (all extras) and requirements/*.txt|.in: resolve once
+## to pinned requirements with hashes, write those as the PEP 751 lock, and pin the build tools to
+## the same versions. torch is overridden with the local CPU build: an unpinned torch pulls
+## gigabytes of CUDA.
+LOCK_PLATFORM = --python-version 3.11 --python-platform x86_64-manylinux_2_28
+# The pins of the current lock, as the starting point uv keeps where it can (it prefers the
+# versions already in its output file, so a new release is taken only where a change needs it).
+PYLOCK_PINS = import tomllib; print("\n".join(p["name"] + "==" + p["version"] \
+  for p in tomllib.load(open("pylock.toml", "rb"))["packages"]))
 lock:
+	$(PY) -c '$(PYLOCK_PINS)' > $(VENV)/resolved.txt
 	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in \
 	  --extra st --extra dev --extra ray --generate-hashes --no-header --emit-find-links \
-	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
-	  --find-links /opt/wheels --override requirements/torch-cpu.txt -o requirements.lock
-	$(VENV)/bin/uv pip compile requirements/build.in --constraint requirements.lock \
-	  --generate-hashes --no-header --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
-	  -o requirements/build.lock
+	  $(LOCK_PLATFORM) --find-links /opt/wheels --override requirements/torch-cpu.txt \
+	  -o $(VENV)/resolved.txt
+	$(VENV)/bin/uv pip compile $(VENV)/resolved.txt --format pylock.toml --no-header \
+	  $(LOCK_PLATFORM) --find-links /opt/wheels -o pylock.toml
+	$(VENV)/bin/uv pip compile requirements/build.in --constraint $(VENV)/resolved.txt \
+	  --generate-hashes --no-header $(LOCK_PLATFORM) -o requirements/build.lock
+	rm $(VENV)/resolved.txt
 
 ## The whole test suite (what CI runs): ruff, the layer contracts (.importlinter), then pytest.
 test: install

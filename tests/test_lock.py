@@ -1,7 +1,8 @@
 """The lock file and pyproject.toml agree, and what is installed is what the lock says.
 
-``requirements.lock`` pins every package, direct and transitive, with hashes (``make lock``
-writes it with uv). ``pyproject.toml`` keeps compatible ranges for people who use qis-match as a
+``pylock.toml`` (PEP 751) pins every package, direct and transitive, with its files' hashes
+(``make lock`` writes it with uv); ``requirements/build.lock`` pins the build tools and uv, which
+pip installs first, to the same versions. ``pyproject.toml`` keeps compatible ranges for people who use qis-match as a
 library. If somebody edits one without the other, these tests fail.
 """
 
@@ -19,7 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[1]
-LOCK = REPO / "requirements.lock"
+LOCK = REPO / "pylock.toml"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*(?:;\s*(.+?))?\s*\\?$")
 
 
@@ -39,6 +40,20 @@ def parse_lock(text: str) -> dict[str, tuple[Version, list[str]]]:
         if h and current:
             pins[current][1].append(h.group(1))
     return pins
+
+
+def parse_pylock(text: str) -> dict[str, tuple[Version, list[str]]]:
+    """name → (version, hashes of its wheels and sdist) for every package of a pylock.toml."""
+    pins: dict[str, tuple[Version, list[str]]] = {}
+    for pkg in tomllib.loads(text)["packages"]:
+        files = [*pkg.get("wheels", []), *([pkg["sdist"]] if "sdist" in pkg else [])]
+        hashes = sorted({f"sha256:{f['hashes']['sha256']}" for f in files if "hashes" in f})
+        pins[canonicalize_name(pkg["name"])] = (Version(pkg["version"]), hashes)
+    return pins
+
+
+def locked() -> dict[str, tuple[Version, list[str]]]:
+    return parse_pylock(LOCK.read_text(encoding="utf-8"))
 
 
 def project_requirements() -> list[Requirement]:
@@ -72,7 +87,7 @@ def disagreements(reqs: list[Requirement], pins: dict) -> list[str]:
 
 
 def test_every_requirement_of_pyproject_is_locked_within_its_range():
-    pins = parse_lock(LOCK.read_text(encoding="utf-8"))
+    pins = locked()
     assert len(pins) > 50
     assert disagreements(project_requirements(), pins) == []
 
@@ -85,20 +100,22 @@ def test_the_check_catches_a_disagreement():
 
 
 def test_every_pin_has_a_hash():
-    pins = parse_lock(LOCK.read_text(encoding="utf-8"))
+    pins = locked()
     assert [name for name, (_, hashes) in pins.items() if not hashes] == []
 
 
 def test_the_build_tools_lock_is_a_subset_of_the_lock():
     """`make setup` installs requirements/build.lock first; it must pin what the lock pins."""
     build = parse_lock((REPO / "requirements" / "build.lock").read_text(encoding="utf-8"))
-    pins = parse_lock(LOCK.read_text(encoding="utf-8"))
-    assert {"setuptools", "wheel"} <= set(build)
-    assert {name: pin for name, pin in build.items() if pins.get(name) != pin} == {}
+    pins = locked()
+    assert {"setuptools", "wheel", "uv"} <= set(build)
+    assert {name: v for name, (v, _) in build.items() if pins.get(name, (None,))[0] != v} == {}
+    # and every file the lock names for them is one build.lock accepts
+    assert all(set(pins[name][1]) <= set(hashes) for name, (_, hashes) in build.items())
 
 
 def test_torch_is_the_cpu_build():
-    version, _ = parse_lock(LOCK.read_text(encoding="utf-8"))["torch"]
+    version, _ = locked()["torch"]
     assert version.local == "cpu", "an unpinned torch pulls gigabytes of CUDA packages"
 
 
@@ -107,7 +124,7 @@ def test_torch_is_the_cpu_build():
 )
 def test_the_installed_environment_is_the_lock():
     """`make setup` installed exactly the locked versions (for the packages of the lock)."""
-    pins = parse_lock(LOCK.read_text(encoding="utf-8"))
+    pins = locked()
     wrong = []
     for name, (version, _) in pins.items():
         try:

