@@ -201,7 +201,7 @@ class NeedUnderstanding:
         the position in the text it is anchored at (for ordering)."""
         code = CATEGORY_CODES[i]
         own_hits = [h for h in hits if h.category == code]
-        carrying = self._carrying(micro, p_micro[:, i], own_hits, p_micro, i)
+        carrying = self._carrying(micro, p_micro, i, own_hits)
         status, cue = status_of([(c.start, c.end) for c in carrying], micro)
         if status == WANTED:
             status, cue = self._explicitly_declined(micro, p_micro[:, i], own_hits, carrying) or (
@@ -281,41 +281,38 @@ class NeedUnderstanding:
         if need.status != WANTED:
             return False
         i = CATEGORY_CODES.index(need.category)
-        carrying = self._carrying(
-            micro, p_micro[:, i], [h for h in hits if h.category == need.category]
-        )
+        own_hits = [h for h in hits if h.category == need.category]
+        carrying = self._carrying(micro, p_micro, i, own_hits, about_it_only=False)
         return bool(carrying) and all(decisive[micro.index(c)] is not None for c in carrying)
 
     def _carrying(
         self,
         micro: list[Clause],
-        probs: np.ndarray,
+        p_micro: np.ndarray,
+        i: int,
         hits: list[SignalHit],
-        p_micro: np.ndarray | None = None,
-        i: int | None = None,
+        about_it_only: bool = True,
     ):
         """The micro-clauses that carry a need: those its signals fire in and those whose words
         make the category likely ("已注册商标，想在内地也注册" carries it twice). None: the need is
         read from the whole request.
 
-        Once a done or declined part has named the category, a wanted part carries it again only
+        With ``about_it_only``: once a done or declined part has named the category, a wanted part carries it again only
         if that part is about it (its most likely category, or one the classifier is sure of):
         "企业标准已经公开了，这次按企业标准做型式检验" cites the standard it already has, and asks
         for a test."""
-        likely = [m for j, m in enumerate(micro) if probs[j] >= self.status_clause_threshold]
-        settled = any(m.status != WANTED for m in likely)
-        if settled and p_micro is not None and i is not None:
+        probs = p_micro[:, i]
+        likely = [j for j in range(len(micro)) if probs[j] >= self.status_clause_threshold]
+        if about_it_only and any(micro[j].status != WANTED for j in likely):
             likely = [
-                m
-                for j, m in enumerate(micro)
-                if m in likely
-                and (
-                    m.status != WANTED
-                    or int(np.argmax(p_micro[j])) == i
-                    or probs[j] >= self.wanted_micro_threshold
-                )
+                j
+                for j in likely
+                if micro[j].status != WANTED
+                or int(np.argmax(p_micro[j])) == i
+                or probs[j] >= self.wanted_micro_threshold
             ]
-        return list(dict.fromkeys([*(_clause_at(micro, h.start) for h in hits), *likely]))
+        likely_clauses = [micro[j] for j in likely]
+        return list(dict.fromkeys([*(_clause_at(micro, h.start) for h in hits), *likely_clauses]))
 
     def _order(self, wanted: list[Need], candidates) -> list[Need]:
         """Main need first (the best, or the earliest of those within ``order_tie`` of it), the

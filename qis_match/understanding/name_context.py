@@ -15,12 +15,12 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from qis_match.text.dictionary import default_tagger
+from qis_match.text.dictionary import default_tagger, word_frequency
 from qis_match.understanding import redact_names as names
 
-_SUR1 = f"[{names.SINGLE_SURNAMES}]"
-_SUR = "(?:" + "|".join(names.COMPOUND_SURNAMES) + f"|{_SUR1})"
-_HAN = r"[\u4e00-\u9fff]"
+_SUR1 = names.SURNAME_1_RE
+_SUR = names.SURNAME_RE
+_HAN = names.HAN_RE
 # Time and manner words that may stand between a person and what the person does.
 _GAP = (
     r"(?:今天|明天|昨天|后天|今早|明早|一早|上午|下午|中午|晚上|早上|刚才|刚刚|这周|下周|本周|上周|"
@@ -49,9 +49,7 @@ _CLAUSE_START = re.compile(
     r"(?:^|[\s,.;:!?()、。“”‘’\"'《》【】…]|备注:|意见:|原因:|但|但是|而|可是|因为|所以|如果|"
     r"昨天|今天|今早|刚才|上午|下午)$"
 )
-# A name does not end in a conjunction (安宁|和胡杨) or a place's last character (何家村).
-_LIST_WORDS = frozenset("和与及同跟")
-_PLACE_END = re.compile(r"[村镇乡县市区路街巷庄港湾岛省州厂店楼馆站场]")
+
 _PRONOUN = re.compile(r"[他她](?!们的公司)")
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 # Part-of-speech tags of words that are never a name, whatever follows them.
@@ -102,7 +100,7 @@ def _flag(word: str) -> str:
 
 
 def _word_frequency(word: str) -> int:
-    return default_tagger().tokenizer.FREQ.get(word, 0) or 0
+    return word_frequency().get(word, 0) or 0
 
 
 _CANDIDATE = re.compile(rf"(?P<v>{_SUR}{_HAN}{{1,2}})")
@@ -139,7 +137,7 @@ def _is_name_in_role(
     # the tag of a dictionary word (麻烦 an, 明天 t); the HMM's tag of an unknown one is a guess
     if _word_frequency(word) and _flag(word) in _NOT_NAME_FLAGS:
         return False
-    if given_length and word[-1] in _LIST_WORDS or _PLACE_END.match(word[-1]):
+    if word[-1] in names.CONJUNCTIONS or word[-1] in names.PLACE_LAST_CHARS:
         return False
     # the candidate must end where a word ends: the next characters do not continue it
     if end < len(text) and _word_frequency(text[end - 1 : end + 1]) > 2000:

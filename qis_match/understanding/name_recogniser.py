@@ -18,7 +18,7 @@ from jieba.posseg.char_state_tab import P as _CHAR_STATES
 
 from qis_match.geo import place_words
 from qis_match.settings import get_settings
-from qis_match.text.dictionary import default_tagger
+from qis_match.text.dictionary import default_tagger, word_frequency
 from qis_match.understanding import redact_names as names
 
 _SURNAMES_1 = frozenset(names.SINGLE_SURNAMES)
@@ -32,8 +32,7 @@ _SUFFIX = re.compile(
 )
 # Surname characters that are also function words (和, 于, 莫 "don't"): inside a clause they are
 # the word, not a surname (对和春有好感, 被莫明其妙地收费).
-_CONJUNCTION_GIVEN = frozenset("和与及同跟")
-_PLACE_LAST = frozenset("村镇乡县市区路街巷港湾岛省州厂店楼馆站场")
+_CONJUNCTION_GIVEN = names.CONJUNCTIONS
 _FUNCTION_SURNAMES = frozenset(names.FUNCTION_SURNAMES) | {"莫"}
 # An organisation's name goes on to its kind within a few characters (张江高科技公司).
 _ORG_AHEAD = re.compile(
@@ -67,7 +66,7 @@ def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bo
         return False
     if given in _CONJUNCTION_GIVEN:  # 咨询费和认证费: 费 + 和 is no name
         return False
-    if given[-1] in _PLACE_LAST:  # 何家村, 王家镇: a village or town
+    if given[-1] in names.PLACE_LAST_CHARS:  # 何家村, 王家镇: a village or town
         return False
     if _SUFFIX.match(text, end) or _ORG_AHEAD.match(text, end):
         return False
@@ -195,7 +194,7 @@ def _seen(run: str) -> bool:
 
 def _tagged_in(text: str, max_word_frequency: int) -> Iterator[tuple[int, int]]:
     tagger = default_tagger()
-    freq = tagger.tokenizer.FREQ
+    freq = word_frequency()
     tokens = list(tagger.cut(text))
     pos = 0
     for k, (word, flag) in enumerate(tokens):

@@ -161,9 +161,9 @@ def _id_ok(text: str, m: re.Match) -> bool:
 
 # --- names
 
-_HAN = r"[\u4e00-\u9fff]"
-_SUR1 = f"[{names.SINGLE_SURNAMES}]"
-_SUR = "(?:" + "|".join(names.COMPOUND_SURNAMES) + f"|{_SUR1})"
+_HAN = names.HAN_RE
+_SUR1 = names.SURNAME_1_RE
+_SUR = names.SURNAME_RE
 _NAMEY = f"[{names.NAME_CHARS}]"
 _STRONG = "(?:" + "|".join(sorted(names.STRONG_TITLES, key=len, reverse=True)) + ")"
 _WEAK = "[" + "".join(names.WEAK_TITLES) + "]"
@@ -194,6 +194,12 @@ _LATIN_NAME = r"[A-Z][a-z]{1,12}(?:\s[A-Z][a-z]{1,12})?"
 _COLON_LABEL = "对接|联系|负责|经办|客户|用户|来访|来电|投诉|反馈人|申请|收件|寄件|Contact|contact"
 # Places written as two pinyin-like words whose first is also a surname.
 _PINYIN_PLACES = {"Hong Kong", "Tai Po", "Kwun Tong", "Wan Chai", "Sha Tin", "Ma On"}
+
+
+def _not_a_pinyin_place(_text: str, m: re.Match) -> bool:
+    return m.group("v") not in _PINYIN_PLACES
+
+
 _NOT_LATIN_NAMES = {"Excel", "Word", "Apple", "Google", "Android", "Windows", "Office", "Email"}
 _ENGLISH_TITLE = (
     r"(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s?[A-Z][a-z]{1,12}(?:\s[A-Z][a-z]{1,12}(?![A-Za-z]))?"
@@ -352,13 +358,13 @@ _RULES: list[Rule] = [
     (
         "person",
         re.compile(rf"(?<![A-Za-z])(?P<v>[A-Z][a-z]{{2,12}}\s{_PINYIN})(?![A-Za-z])"),
-        lambda text, m: m.group("v") not in _PINYIN_PLACES,
+        _not_a_pinyin_place,
     ),
     # pinyin surname + pinyin given name, in Chinese order (请Liu Yang补签, Zhang Weiming from …)
     (
         "person",
         re.compile(rf"(?<![A-Za-z])(?P<v>{_PINYIN}\s{_PINYIN_SYLLABLES})(?![A-Za-z])"),
-        lambda text, m: m.group("v") not in _PINYIN_PLACES,
+        _not_a_pinyin_place,
     ),
     # a Latin full name after a Chinese role word (外方代表Thomas Becker)
     (

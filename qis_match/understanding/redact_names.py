@@ -45,6 +45,15 @@ NAME_CHARS = (
     "家春秀梅桂凤兰英珍香翔宝贝奎魁豹鹰雁鹭鹂莺凌冲柱铁多根虎豪彪旺发財勤俭朴实涵"
 )
 
+# Regular-expression pieces for a surname (compound ones first: 欧阳娜娜 is 欧阳 + 娜娜).
+SURNAME_1_RE = f"[{SINGLE_SURNAMES}]"
+SURNAME_RE = "(?:" + "|".join(COMPOUND_SURNAMES) + f"|{SURNAME_1_RE})"
+HAN_RE = r"[\u4e00-\u9fff]"
+# Conjunctions a name does not end in (安宁|和胡杨), and the last characters of places, not of
+# names (何家村, 王家镇).
+CONJUNCTIONS = frozenset("和与及同跟")
+PLACE_LAST_CHARS = frozenset("村镇乡县市区路街巷庄港湾岛省州厂店楼馆站场")
+
 # Titles and honorifics attached to a surname. Strong ones mark a person wherever they follow a
 # surname; weak ones (总, 工 …) only where the next character does not make a word with them.
 STRONG_TITLES = _words(
