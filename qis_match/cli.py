@@ -21,6 +21,7 @@ in stdin mode a bad line yields an ``{"error": …}`` object and the other lines
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
@@ -854,11 +855,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qis-match: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a full disk, a read-only home: one line, the old index still serves
-        print(
-            f"qis-match: error: {exc.strerror or exc} ({exc.filename or 'no file'})",
-            file=sys.stderr,
-        )
+        print(f"qis-match: error: {_os_error_line(exc, args.func)}", file=sys.stderr)
         return 1
+
+
+def _os_error_line(exc: OSError, func) -> str:
+    """One line for an error of the operating system (no traceback): what happened, where, and
+    for a build or an update that the published index is untouched (they write a scratch
+    folder and switch CURRENT only when it is complete)."""
+    what = exc.strerror or str(exc)
+    tail = "; the current index version still serves" if func in (cmd_build, cmd_update) else ""
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        where = exc.filename or "a file"
+        return f"cannot write to {where}: {what} (read-only, or not writable by this user){tail}"
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{what}{where}{tail}"
 
 
 def _parser_backup(sub) -> None:

@@ -264,6 +264,16 @@ class Settings(BaseSettings):
         "than this many days ago; None (default): kept until erased (`qis-match erase`).",
     )
     rate_limit_per_minute: int = Field(120, description="Requests per client and minute (0 = off).")
+    daily_quota: int = Field(
+        2000,
+        description="Requests to /api/ per client (address, or made-up key) and UTC day beyond "
+        "the rate limit; then 429 code daily_quota with Retry-After (issue 22). 0 = off.",
+    )
+    daily_quota_keyed: int = Field(
+        0,
+        description="The daily bound of clients with a known key (clerk, admin, analyst); "
+        "0 (default): not counted, only the per-minute rate limit applies to them.",
+    )
     max_body_bytes: int = Field(
         2_000_000, description="Larger request bodies are refused with 413."
     )

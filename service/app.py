@@ -36,6 +36,7 @@ from service.charset import JsonCharset
 from service.deps import AppState
 from service.docs import DOCS_CSP, DOCS_PATHS, mount_offline_docs
 from service.openapi import document_error_details
+from service.quota import DailyQuotaMiddleware
 from service.ratelimit import RateLimitMiddleware
 from service.reload import IndexReloader
 from service.routers import analytics, catalog, index_admin, matching, ops, pages, tickets
@@ -159,10 +160,18 @@ def create_app(
 
 
 def _add_middleware(app: FastAPI, settings: Settings, keys: KeyRing, registry) -> None:
-    """Security headers, metrics, the rate limit, the charset of JSON bodies and the body size
-    limit (the last added runs first)."""
+    """Security headers, metrics, the daily quota, the rate limit, the charset of JSON bodies and
+    the body size limit (the last added runs first)."""
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Metrics, registry=registry)
+    if settings.daily_quota > 0 or settings.daily_quota_keyed > 0:  # inside the rate limit
+        app.add_middleware(
+            DailyQuotaMiddleware,
+            per_day=settings.daily_quota,
+            per_day_keyed=settings.daily_quota_keyed,
+            keys=keys,
+            address=ClientAddress(settings.trusted_proxies, settings.forwarded_header),
+        )
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(
             RateLimitMiddleware,

@@ -135,6 +135,7 @@ class RateLimitMiddleware(BaseHTTPMiddleware):
         if request.url.path.startswith(EXEMPT):
             return await call_next(request)
         client = self.client_of(request)
+        request.state.qis_client = client  # the daily quota (service.quota) needs it too
         wait = self.buckets.take(client)
         if wait > 0:
             return JSONResponse(

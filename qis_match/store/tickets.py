@@ -396,13 +396,15 @@ class TicketStore:
                     if nxt
                     else f"ticket {ticket_id} is closed ({t.status})"
                 )
-            # Compare-and-swap on (status, version): the database decides who wins a race.
+            # Compare-and-swap on (status, version): the database decides who wins a race. The
+            # ORM update synchronises ``t`` in the session, so the old status is read first.
+            from_status, version = t.status, t.version
             res = s.execute(
                 update(Ticket)
                 .where(
-                    Ticket.id == ticket_id, Ticket.version == t.version, Ticket.status == t.status
+                    Ticket.id == ticket_id, Ticket.version == version, Ticket.status == from_status
                 )
-                .values(status=to_status, version=t.version + 1, updated_at=now)
+                .values(status=to_status, version=version + 1, updated_at=now)
             )
             if res.rowcount != 1:
                 raise VersionConflict(f"ticket {ticket_id} was changed meanwhile; reload and retry")
@@ -412,7 +414,7 @@ class TicketStore:
                     at=now,
                     actor=actor,
                     role=role,
-                    from_status=t.status,
+                    from_status=from_status,
                     to_status=to_status,
                     note=note,
                 )

@@ -7,6 +7,11 @@ its dictionary and its HMM. The tagger alone is too eager (周庄, 陶然亭, �
 a candidate must also start with a known surname, have one or two given-name characters from
 the common set, and not be followed by a place or organisation suffix (周庄镇, 方正集团); the
 caller (``redact``) then drops everyday words and brands (``redact_names.NOT_NAMES``).
+
+The HMM also cuts many names wrong (柯文|斌, 莫|少华). ``shaped_names`` reads the whole text with
+the dictionary alone (cheap): a surname that stands as a word of its own, then two common
+given-name characters that end on a word boundary, is a name the dictionary cannot read as
+anything else (见到|柯|文|斌|，).
 """
 
 from __future__ import annotations
@@ -40,7 +45,10 @@ _ORG_AHEAD = re.compile(
 )
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
 # Organisation or place words just before it (××方正公司, 在黄山, 去周庄).
-_BEFORE_PLACE = re.compile(r"(?:××|XX|xx|在|去|到|往|于|自|至|从|来自|位于)$")
+# 到 ends verbs that take a person too (见到|柯文斌, 接到|滕飞的电话).
+_BEFORE_PLACE = re.compile(
+    r"(?:××|XX|xx|在|去|(?<![见接找遇收看听提碰等])到|往|于|自|至|从|来自|位于)$"
+)
 
 # jieba dictionary frequency above which an ``nr`` word is an everyday word (阳光 3451, 安静 1199,
 # 周全 261, 毛发 258), not a name (于丹 2, 刘建国 3).
@@ -55,11 +63,14 @@ def _surname_length(word: str) -> int:
 
 def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bool:
     """Surname + one or two common given-name characters (for a full name the tagger found, one
-    common character is enough: 施国栋), not a place or organisation."""
+    common character is enough: 施国栋), not a place or organisation, and not an everyday word
+    with a character after it (宣传|语)."""
     word = text[start:end]
     sur = _surname_length(word)
     given = word[sur:]
     if not sur or not 1 <= len(given) <= 2:
+        return False
+    if len(word) == 3 and _everyday_word(word[:2]):
         return False
     common = sum(c in _GIVEN for c in given)
     if common < len(given) and not (tagged and len(given) == 2 and common >= 1):
@@ -74,6 +85,14 @@ def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bo
         return False
     return not (
         word[0] in _FUNCTION_SURNAMES and start > 0 and "\u4e00" <= text[start - 1] <= "\u9fff"
+    )
+
+
+def _everyday_word(word: str) -> bool:
+    """A frequent dictionary word that is no name (宣传 4745 vn; 东升 553 is tagged a name)."""
+    freq = word_frequency().get(word, 0)
+    return freq > COMMON_WORD * 10 and not default_tagger().word_tag_tab.get(word, "").startswith(
+        "nr"
     )
 
 
@@ -225,3 +244,59 @@ def _tagged_in(text: str, max_word_frequency: int) -> Iterator[tuple[int, int]]:
         three = _three_character_name(text, tokens, k, start, freq)
         if three is not None:
             yield start, three
+
+
+# Flags of dictionary words that are no given name however common their characters (张|明天来:
+# a time word; 李|所以: a conjunction), and the frequency above which a two-character word is an
+# everyday word that a surname merely precedes: a name word (东升, 光辉) may be common, any other
+# (立新, 少华) must be rare (费|心思 is no name).
+_NOT_GIVEN_FLAGS = ("t", "p", "c", "r", "m", "q", "f", "u", "y", "e", "o", "v")
+_GIVEN_WORD_MAX_FREQUENCY = 5000
+# Function characters a name found by its shape alone does not end in.
+_NOT_LAST_GIVEN = frozenset("和与及同跟一已也都就还又在是的了把被给向对")
+
+
+def shaped_names(text: str) -> Iterator[tuple[int, int]]:
+    """Full names that the dictionary cannot read as anything else: a surname that is a word of
+    its own in the dictionary-only cut, then two common given-name characters that end on a
+    word boundary (见到|柯|文|斌|，, 单|立新|今天). The tagger's HMM often cuts such a name wrong
+    (柯文|斌, 莫|少华) or not at all; the dictionary cut is cheap (no HMM) and reads the whole
+    text."""
+    tagger = default_tagger()
+    freq = word_frequency()
+    tokens = list(tagger.tokenizer.cut(text, HMM=False))
+    starts = [0]
+    for t in tokens:
+        starts.append(starts[-1] + len(t))
+    boundaries = set(starts)
+    for k, tok in enumerate(tokens):
+        start = starts[k]
+        sur = _surname_length(tok) if len(tok) <= 2 else 0
+        if not sur or (sur != len(tok) and freq.get(tok, 0) > COMMON_WORD):
+            continue  # 柯文|斌: a rare word the surname starts may still be half a name
+        end = start + sur + 2
+        if end not in boundaries:
+            continue
+        given = text[start + sur : end]
+        if not all(c in _GIVEN for c in given):
+            continue
+        if (
+            sur == len(tok) and k + 1 < len(tokens) and tokens[k + 1] == given
+        ):  # 单|立新, not 张|明天
+            flag = tagger.word_tag_tab.get(given, "")
+            limit = _GIVEN_WORD_MAX_FREQUENCY if flag.startswith("nr") else COMMON_WORD * 2
+            if flag.startswith(_NOT_GIVEN_FLAGS) or freq.get(given, 0) > limit:
+                continue
+        if given[-1] in _NOT_LAST_GIVEN or "和" in given:  # 亓鹏|和仝欣一起来, 文和波
+            continue
+        if k and _is_place_or_name_word(tokens[k - 1], tagger):
+            continue
+        if any(start >= j and text[start - j : start + 1] in freq for j in (1, 2)):
+            continue  # 宝安|福永: the surname ends a word the cut did not choose
+        if looks_like_name(text, start, end):
+            yield start, end
+
+
+def _is_place_or_name_word(word: str, tagger) -> bool:
+    """The dictionary word before a candidate makes it part of a place (东莞|麻涌)."""
+    return tagger.word_tag_tab.get(word, "").startswith("ns") or word in place_words()

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qis_match.geo import place_words
+from qis_match.text.dictionary import default_tagger, word_frequency
 from qis_match.understanding import redact_names as names
 from qis_match.understanding.name_context import role_names
-from qis_match.understanding.name_recogniser import tagged_names
+from qis_match.understanding.name_recogniser import COMMON_WORD, shaped_names, tagged_names
 
 PLACEHOLDER = {
     "email": "[邮箱]",
@@ -171,10 +172,14 @@ _WEAK = "[" + "".join(names.WEAK_TITLES) + "]"
 _LB = r"(?:^|(?<=[\s,.;:!?()\[\]/|、。“”‘’\"'《》【】…~+*#&<>]))"
 _CUE_AFTER = (
     "负责|对接|跟进|跟踪|说|讲|表示|反映|反馈|咨询|来电|致电|打电话|询问|问|想|希望|要求|同意|确认|签收|签字|"
-    "签名|在现场|所在|在|的电话|的手机|的微信|的邮箱|电话|手机|座机|邮箱|微信|联系|已|会|将|来|去|提出|带|介绍|"
-    "态度|服务|出差|熟|处理|办理|领取|收到|填写|发来|发送|上门|认为|建议|打|先生|女士"
+    "签名|在现场|所在|在|的电话|的手机|的微信|的邮箱|的号码|的证件|的身份证|的地址|电话|手机|座机|邮箱|微信|"
+    "联系|已|会|将|来|去|提出|带|介绍|态度|服务|出差|熟|处理|办理|领取|收到|填写|发来|发送|上门|认为|建议|打|"
+    "先生|女士|沟通"
 )
-_RB = rf"(?=[\s,.;:!?()\[\]/|、。“”‘’\"'《》【】…\d<>]|$|{_CUE_AFTER})"
+# Weaker cues: a subject's adverb or time word (单立新今天不在, 时小雨从长沙寄出); everyday words
+# stand there too (全书都有, 明明都提交), so a name before one must be no common word.
+_WEAK_CUE_AFTER = "从|把|也|都|今天|明天|昨天|上午|下午|晚上"
+_RB = rf"(?=[\s,.;:!?()\[\]/|、。“”‘’\"'《》【】…\d<>]|$|{_CUE_AFTER}|{_WEAK_CUE_AFTER})"
 # Next to a contact datum: "魏红，电话…", "崔浩 +86 …", "熊伟（139…）".
 _NEAR_DATUM = (
     r"(?=\s?[,、]?\s?(?:\(?\s?(?:\+?86|1[3-9]\d|0\d{2,3}[-)\s])|"
@@ -183,11 +188,13 @@ _NEAR_DATUM = (
 _STRONG_LABEL = (
     "联系人|联络人|对接人|负责人|经办人|办理人|申请人|投诉人|举报人|来电人|来访人|咨询人|签收人|收件人|收货人|"
     "寄件人|委托人|代理人|法定代表人|法人代表|填表人|报告人|受理人|领取人|签字人|签名人|签收|签字|签名|署名|"
-    "姓名|名字是|名字叫|我叫|我的名字是|本人叫|名叫|叫做"
+    "姓名|名字是|名字叫|我叫|我的名字是|本人叫|名叫|叫做|自称是|自称"
 )
 _WEAK_LABEL = (
-    "我是|本人是|本人|请联系|联系|请找|去找|找|致电|通知|告知|转告|交给|转给|交由|由|经|签字|签名|指定|问|让|"
-    "叫|跟|给|客户|用户"
+    "我是|本人是|本人|请联系|联系|请找|去找|找一下|找|致电|通知|告知|转告|交给|转给|交由|由|经|签字|签名|指定|"
+    "问|让|叫|跟|给|客户|用户|已与|与|抄送|"
+    # a colleague or relative named by the job or the tie (他们财务习敏, 我爱人陈红)
+    "财务|出纳|采购|前台|仓管|同事|爱人|妻子|丈夫|老公|老婆|女儿|儿子"
 )
 _LATIN_NAME = r"[A-Z][a-z]{1,12}(?:\s[A-Z][a-z]{1,12})?"
 # Words that say "the name follows" only with a colon (对接：钱多多, 客户：…).
@@ -258,6 +265,21 @@ def _nick_ok(text: str, m: re.Match) -> bool:
     return text[s : s + 2] not in names.NOT_NICKNAMES and _name_ok(text, m)
 
 
+def _common_word(word: str) -> bool:
+    """An everyday dictionary word (朋友, 安然, 全书), not a name the dictionary lists (东升)."""
+    if word_frequency().get(word, 0) <= COMMON_WORD:
+        return False
+    return not default_tagger().word_tag_tab.get(word, "").startswith("nr")
+
+
+def _weak_label_ok(text: str, m: re.Match) -> bool:
+    """After a weak label (让, 与, 同事) a name that is also an everyday word is the word."""
+    v = m.group("v")
+    if _common_word(v) or (v[0] in names.CONJUNCTIONS and _common_word(v[1:])):
+        return False  # 同事和朋友: "and friends"
+    return _nick_ok(text, m)
+
+
 def _weak_title_ok(text: str, m: re.Match) -> bool:
     end = m.end("v")
     title = text[end - 1]
@@ -274,7 +296,7 @@ def _label_name_ok(text: str, m: re.Match) -> bool:
 
 _ANY_NAME = (
     rf"{_SUR}{_STRONG}|{_SUR}{_HAN}{{1,2}}?{_STRONG}|{_SUR}{_WEAK}(?={_HAN}|\W|$)"
-    rf"|(?:{_SUR}{_HAN}{{1,2}}|{_NICK}){_RB}|{_LATIN_NAME}(?![A-Za-z])"
+    rf"|(?:{_SUR}{_HAN}{{1,2}}?|{_NICK}){_RB}|{_LATIN_NAME}(?![A-Za-z])"
 )
 
 Rule = tuple[str, re.Pattern[str], Callable[[str, re.Match], bool] | None]
@@ -313,7 +335,7 @@ _RULES: list[Rule] = [
     (
         "person",
         re.compile(rf"(?:{_WEAK_LABEL})\s?(?P<v>{_SUR}{_NAMEY}{{1,2}}|{_NICK}){_RB}"),
-        _nick_ok,
+        _weak_label_ok,
     ),
     # nicknames (老李说, 小王，)
     (
@@ -337,8 +359,20 @@ _RULES: list[Rule] = [
     ),
     (
         "person",
-        re.compile(rf"\[联系人\]\s?(?:和|与|及|跟|、|,)\s?(?P<v>{_SUR}{_NAMEY}{{1,2}}){_RB}"),
-        _name_ok,
+        re.compile(
+            rf"\[联系人\]\s?(?:和|与|及|跟|、|,)\s?(?P<v>{_SUR}{_NAMEY}{{1,2}}|{_NICK}|{_LATIN_NAME})"
+            rf"(?:{_RB}|(?=不|没|是|都|也))"
+        ),
+        _nick_ok,
+    ),
+    # a name listed before another one ([联系人]) that an earlier pass found: 廖总和[联系人]都去了
+    (
+        "person",
+        re.compile(
+            rf"(?P<v>{_SUR}{_STRONG}|{_SUR}{_WEAK}|{_SUR}{_NAMEY}{{1,2}}|{_NICK})"
+            r"(?=(?:和|与|及|跟|、)\[联系人\])"
+        ),
+        _titled_ok,
     ),
     # two names doing something together (王伟和李娜负责): the first one
     (
@@ -412,6 +446,10 @@ def _find_once(text: str, tag: bool = True) -> list[PersonalData]:
                 take(kind, m.start(g), m.end(g))
     # a name in running text that no rule marks (请转告刘建国明天来取)
     for s, e in tagged_names(view) if tag else ():
+        if _not_a_word(view, s, e):
+            take("person", s, e)
+    # a full name the dictionary reads as nothing else (见到柯文斌，…; 单立新今天不在)
+    for s, e in shaped_names(view) if tag else ():
         if _not_a_word(view, s, e):
             take("person", s, e)
     # a name known by its role: one of three people, asks for leave, is told to come (雷雨明天请假)

@@ -24,6 +24,9 @@ SINGLE_SURNAMES = (
     "禚逯冼亓仝芮蔺訾眭宓晁綦鄢笪扈郜郦隗阙闻揭粟蔚麻融厉郗缑璩竺茅荆勾谈汝鞠燕储郁井"
     # from the 百家姓, those that are no everyday word on their own
     "奚昝裘贲嵇荀邴糜钭戎蓟邰赖屠胥莘逄郤濮冀郏茹庾暨殳夔厍阚乜蒯桓邝洪湛禹狄伏酆汲羿韶雍谯庹朴迟檀苑晋宦"
+    # common surnames that are also parts of everyday words (宣传, 步骤, 练习, 杭州, 学习, 凤凰, 展会):
+    # the words are in the dictionary, so the name rules see a word, not a name, there
+    "宣步戈练杭习凤展"
 )
 
 # Compound surnames, matched before the single ones (欧阳娜娜 is 欧阳 + 娜娜, not 欧 + 阳娜).
@@ -106,6 +109,7 @@ NOT_NAMES = {
         "王守义 王致和 杜康 张裕 张小泉 马应龙 海底捞 东方雨虹 东方明珠 曹操出行 孔府家 康师傅 古董 "
         # units and instruments named after scientists (metrology text is full of them)
         "牛顿 焦耳 欧姆 安培 高斯 韦伯 伏特 肖氏 邵氏 马弗炉 傅立叶 傅里叶 洪堡 "
+        "习武 习俗 展览 展品 凤凰 步伐 练功 杭州 宣纸 戈壁 "
         "彭 曾经 肖像 田间 田地 董事会 袁 潘 蒋 蔡 余杭 叶子 苏宁 魏 吕梁 丁香 沈阳 姚 卢 姜黄 崔 邢 水"
     )
     if len(w) >= 2

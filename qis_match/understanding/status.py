@@ -24,12 +24,14 @@ _TURN = (
     r"而是|但是|但|可是|不过|只是|只要|只需要?|就差|还差|只差|缺的是|现在想|现在要|现在需要|目前想|"
     r"目前需要|接下来|下一步|这次想|这次要|今年想|今年要|想再|再想|还想|还要|另外|"
     r"\bbut\b|\binstead\b|\bonly\b|\bjust need\b|\bnow (?:we )?(?:need|want)\b|"
+    r"\bwhat (?:we|I) (?:need|want)\b|"
     r"而係|但係|不過|淨係|只係"
 )
 # Not at 、: a list shares its predicate ("品牌推广、品牌设计都不用推荐").
 # Chat pastes separate their clauses by spaces ("加油机要检定 然后还有 安全生产标准化").
 _SPLIT = re.compile(
-    rf"[，,。；;！!？?\n]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|(?=(?:{_TURN}))",
+    rf"[，,。；;！!？?\n]+|(?<=[a-z0-9\u4e00-\u9fff])\.(?:\s+|$)|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+    rf"|(?=(?:{_TURN}))",
     re.IGNORECASE,
 )
 
@@ -40,7 +42,9 @@ _DECLINED = re.compile(
     r"不牵头|不参与|不参加|不报了|不送了|"
     r"不在考虑|免了|没打算|没想|唔使|唔需要|唔要|唔想|唔做|唔係要|"
     # deferring is declining for now ("认证以后再说")
-    r"以后再说|以后再考虑|再说吧|先放一放|先不急|不急着|往后放|暂且不)"
+    r"以后再说|以后再考虑|再说吧|先放一放|先不急|不急着|往后放|暂且不|"
+    # giving something up: "报告就算了", "那个算了吧"
+    r"(?:就|也|那就|还是|先)算了|算了吧|^\s*算了)"
     r"|(?:暂缓|放弃|取消|撤销|撤回)(?:办理|申请|做)?"
     r"|\b(?:no need|not need|don't need|do not need|doesn't need|does not need|don't want|"
     r"do not want|not looking for|not interested in|no longer need|not going for|not pursuing|"
@@ -59,6 +63,7 @@ _DONE = re.compile(
     rf"|(?<![尽趁提越想要])早{_DONE_VERB}"
     r"|(?<![想要忘没未漏])(?:拿到|取得|获得|下证|拿证|通过|办好|办完|做完|做好|注册好|注册|搞定|弄好|下来|有|"
     r"公开|发布|登记|备案|认可|批|检完|测完|审完|评完|验完|搞完|弄完|交|缴|齐|约好|送检|申请)了"
+    r"|(?:申请|办|做|弄|搞|登记|备案|认证|检测|校准|检定|设计)好了|(?<![要想])(?:也|都)(?:办|做|弄|搞)了"
     # what the firm holds or has someone for: "CNAS资质都有", "我们有合作单位", "自己有团队在做"
     r"|(?:证书|资质|认证|报告|商标|专利|体系)[^，,。；;]{0,4}(?:都|也|早就|已经)(?:有|齐|全)了?\s*$"
     r"|(?:有|找了|找好了)(?:固定的?|长期的?)?(?:合作单位|合作机构|合作的机构|代理机构|代理(?:人|商)?|合作方)"
@@ -93,6 +98,7 @@ _OBJECTLESS_REFUSAL = re.compile(
 _NOTHING_NEEDED = re.compile(
     r"没(?:有)?(?:什么|啥)?(?:别的|其他|其它)?(?:需要|要)(?:办|做)?的?(?:了|事)?\s*$|没有其他需[要求]|"
     r"暂时(?:没有|没)(?:什么)?需[要求]|不用麻烦(?:你们)?了|先不用(?:登记|办|麻烦)了|"
+    r"没(?:有)?(?:什么|啥)?(?:别的|其他|其它)的?(?:事|事情|问题)(?:了|啦)?\s*$|"
     r"\bnothing (?:else )?(?:we need|needed|to do)\b|\bno (?:other )?needs? (?:for now|at the moment)\b",
     re.IGNORECASE,
 )

@@ -47,8 +47,8 @@ def auth(role: str) -> dict[str, str]:
 
 
 def make_app(settings_, matcher, db_url: str, **overrides):
-    """The real app; rate limiting off unless asked for."""
-    s = settings_.model_copy(update={"rate_limit_per_minute": 0, **overrides})
+    """The real app; rate limiting and the daily quota off unless asked for."""
+    s = settings_.model_copy(update={"rate_limit_per_minute": 0, "daily_quota": 0, **overrides})
     return create_app(
         s, matcher=matcher, ticket_store=TicketStore(db_url), keys=KeyRing.parse(KEY_SPEC)
     )

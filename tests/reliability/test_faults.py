@@ -321,6 +321,11 @@ def test_disk_full_during_build_on_a_real_tiny_filesystem(home_with_index, tmp_p
     print(json.dumps({k: r[k] for k in ("exit", "current", "before", "after")}))
     print(r["stderr"].strip().splitlines()[-1])
     assert r["exit"] != 0 and "No space left on device" in r["stderr"], r
+    # one clear line, no traceback (progress lines, if any, come before it)
+    assert "Traceback" not in r["stderr"], r["stderr"]
+    last = r["stderr"].strip().splitlines()[-1]
+    assert last.startswith("qis-match: error: ") and "No space left on device" in last, last
+    assert last.endswith("the current index version still serves"), last
     assert r["current"] in r["before"] and r["served"] == r["current"] and r["referrals"] > 0
     leftovers = set(r["after"]) - set(r["before"])
     assert not leftovers, f"a failed build left {leftovers} in the index directory"
