@@ -27,7 +27,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from service.ratelimit import EXEMPT
+from service.ratelimit import EXEMPT, client_id
 from service.security import ClientAddress, KeyRing
 
 DAY = 86400
@@ -80,13 +80,7 @@ class DailyQuotaMiddleware(BaseHTTPMiddleware):
         self.counts = DailyCounts(clock)
 
     def client_of(self, request: Request) -> str:
-        """As :meth:`service.ratelimit.RateLimitMiddleware.client_of`: a known key's holder, else
-        the address."""
-        who = self.keys.identify(request.headers.get("x-api-key")) if self.keys else None
-        if who:
-            return f"k:{who.role}:{who.name}"
-        peer = request.client.host if request.client else None
-        return "a:" + self.address(peer, request.headers)
+        return client_id(request, self.keys, self.address)
 
     async def dispatch(self, request: Request, call_next):
         path = request.url.path

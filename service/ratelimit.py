@@ -108,6 +108,16 @@ class ServiceClock:
             return self._virtual - started
 
 
+def client_id(request: Request, keys: KeyRing | None, address: ClientAddress) -> str:
+    """Who a request is for the limits: a known key's holder, else its address (so a made-up key
+    buys no fresh budget). The rate limit and the daily quota count the same clients."""
+    who = keys.identify(request.headers.get("x-api-key")) if keys else None
+    if who:
+        return f"k:{who.role}:{who.name}"
+    peer = request.client.host if request.client else None
+    return "a:" + address(peer, request.headers)
+
+
 class RateLimitMiddleware(BaseHTTPMiddleware):
     def __init__(
         self,
@@ -125,11 +135,7 @@ class RateLimitMiddleware(BaseHTTPMiddleware):
         self.clock = ServiceClock()
 
     def client_of(self, request: Request) -> str:
-        who = self.keys.identify(request.headers.get("x-api-key")) if self.keys else None
-        if who:
-            return f"k:{who.role}:{who.name}"
-        peer = request.client.host if request.client else None
-        return "a:" + self.address(peer, request.headers)
+        return client_id(request, self.keys, self.address)
 
     async def dispatch(self, request: Request, call_next):
         if request.url.path.startswith(EXEMPT):

@@ -70,7 +70,7 @@ def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bo
     given = word[sur:]
     if not sur or not 1 <= len(given) <= 2:
         return False
-    if len(word) == 3 and _everyday_word(word[:2]):
+    if len(word) == 3 and everyday_word(word[:2], COMMON_WORD * 10):
         return False
     common = sum(c in _GIVEN for c in given)
     if common < len(given) and not (tagged and len(given) == 2 and common >= 1):
@@ -88,12 +88,12 @@ def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bo
     )
 
 
-def _everyday_word(word: str) -> bool:
-    """A frequent dictionary word that is no name (宣传 4745 vn; 东升 553 is tagged a name)."""
-    freq = word_frequency().get(word, 0)
-    return freq > COMMON_WORD * 10 and not default_tagger().word_tag_tab.get(word, "").startswith(
-        "nr"
-    )
+def everyday_word(word: str, more_than: int = COMMON_WORD) -> bool:
+    """A dictionary word more frequent than ``more_than`` that the dictionary does not tag as a
+    name (朋友, 宣传 4745 vn; 东升 553 is tagged a name)."""
+    if word_frequency().get(word, 0) <= more_than:
+        return False
+    return not default_tagger().word_tag_tab.get(word, "").startswith("nr")
 
 
 _AFTER_NAME_FLAGS = ("v", "vn", "p", "r", "uj", "ul", "c", "d", "x")
@@ -289,7 +289,7 @@ def shaped_names(text: str) -> Iterator[tuple[int, int]]:
                 continue
         if given[-1] in _NOT_LAST_GIVEN or "和" in given:  # 亓鹏|和仝欣一起来, 文和波
             continue
-        if k and _is_place_or_name_word(tokens[k - 1], tagger):
+        if k and _is_place_word(tokens[k - 1], tagger):
             continue
         if any(start >= j and text[start - j : start + 1] in freq for j in (1, 2)):
             continue  # 宝安|福永: the surname ends a word the cut did not choose
@@ -297,6 +297,6 @@ def shaped_names(text: str) -> Iterator[tuple[int, int]]:
             yield start, end
 
 
-def _is_place_or_name_word(word: str, tagger) -> bool:
+def _is_place_word(word: str, tagger) -> bool:
     """The dictionary word before a candidate makes it part of a place (东莞|麻涌)."""
     return tagger.word_tag_tab.get(word, "").startswith("ns") or word in place_words()

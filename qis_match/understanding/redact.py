@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qis_match.geo import place_words
-from qis_match.text.dictionary import default_tagger, word_frequency
 from qis_match.understanding import redact_names as names
 from qis_match.understanding.name_context import role_names
-from qis_match.understanding.name_recogniser import COMMON_WORD, shaped_names, tagged_names
+from qis_match.understanding.name_recogniser import everyday_word, shaped_names, tagged_names
 
 PLACEHOLDER = {
     "email": "[邮箱]",
@@ -265,17 +264,10 @@ def _nick_ok(text: str, m: re.Match) -> bool:
     return text[s : s + 2] not in names.NOT_NICKNAMES and _name_ok(text, m)
 
 
-def _common_word(word: str) -> bool:
-    """An everyday dictionary word (朋友, 安然, 全书), not a name the dictionary lists (东升)."""
-    if word_frequency().get(word, 0) <= COMMON_WORD:
-        return False
-    return not default_tagger().word_tag_tab.get(word, "").startswith("nr")
-
-
 def _weak_label_ok(text: str, m: re.Match) -> bool:
     """After a weak label (让, 与, 同事) a name that is also an everyday word is the word."""
     v = m.group("v")
-    if _common_word(v) or (v[0] in names.CONJUNCTIONS and _common_word(v[1:])):
+    if everyday_word(v) or (v[0] in names.CONJUNCTIONS and everyday_word(v[1:])):
         return False  # 同事和朋友: "and friends"
     return _nick_ok(text, m)
 
