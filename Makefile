@@ -32,8 +32,9 @@ $(VENV)/.installed: pylock.toml requirements/build.lock pyproject.toml
 	$(PY) -m pip check
 	touch $@
 
-## Regenerate pylock.toml from pyproject.toml (all extras) and requirements/*.txt|.in: resolve once
-## to pinned requirements with hashes, write those as the PEP 751 lock, and pin the build tools to
+## Regenerate the locks from pyproject.toml (all extras) and requirements/*.txt|.in: resolve once
+## to requirements.lock (every pin with all its files' hashes, usable by pip --require-hashes),
+## write the PEP 751 lock pylock.toml from it, and pin the build tools to
 ## the same versions. torch is overridden with the local CPU build: an unpinned torch pulls
 ## gigabytes of CUDA.
 LOCK_PLATFORM = --python-version 3.11 --python-platform x86_64-manylinux_2_28
@@ -42,16 +43,15 @@ LOCK_PLATFORM = --python-version 3.11 --python-platform x86_64-manylinux_2_28
 PYLOCK_PINS = import tomllib; print("\n".join(p["name"] + "==" + p["version"] \
   for p in tomllib.load(open("pylock.toml", "rb"))["packages"]))
 lock:
-	$(PY) -c '$(PYLOCK_PINS)' > $(VENV)/resolved.txt
+	$(PY) -c '$(PYLOCK_PINS)' > requirements.lock
 	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in \
 	  --extra st --extra dev --extra ray --generate-hashes --no-header --emit-find-links \
 	  $(LOCK_PLATFORM) --find-links /opt/wheels --override requirements/torch-cpu.txt \
-	  -o $(VENV)/resolved.txt
-	$(VENV)/bin/uv pip compile $(VENV)/resolved.txt --format pylock.toml --no-header \
+	  -o requirements.lock
+	$(VENV)/bin/uv pip compile requirements.lock --format pylock.toml --no-header \
 	  $(LOCK_PLATFORM) --find-links /opt/wheels -o pylock.toml
-	$(VENV)/bin/uv pip compile requirements/build.in --constraint $(VENV)/resolved.txt \
+	$(VENV)/bin/uv pip compile requirements/build.in --constraint requirements.lock \
 	  --generate-hashes --no-header $(LOCK_PLATFORM) -o requirements/build.lock
-	rm $(VENV)/resolved.txt
 
 ## The whole test suite (what CI runs): ruff, the layer contracts (.importlinter), then pytest.
 test: install

@@ -135,3 +135,13 @@ def test_the_installed_environment_is_the_lock():
         if got != version:
             wrong.append(f"{name} {got} != {version}")
     assert wrong == []
+
+
+def test_the_pip_lock_and_the_pep751_lock_pin_the_same_files():
+    """``requirements.lock`` (the resolution with every file's hash, for ``pip install
+    --require-hashes``) and ``pylock.toml`` (written from it for this platform) agree."""
+    pip_lock = parse_lock((REPO / "requirements.lock").read_text(encoding="utf-8"))
+    pep751 = locked()
+    assert {n: v for n, (v, _) in pip_lock.items()} == {n: v for n, (v, _) in pep751.items()}
+    for name, (_, hashes) in pep751.items():
+        assert set(hashes) <= set(pip_lock[name][1]), name
