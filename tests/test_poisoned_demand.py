@@ -61,6 +61,9 @@ def test_a_flood_of_10000_identical_requests_moves_no_figure(results, built_sett
     (before, _), (after, kpis) = _figures(built_settings, base), _figures(built_settings, flooded)
     assert after == before  # no unmet-demand figure moved
     assert kpis["excluded_requests"] == 9_999 and kpis["excluded_repeat"] == 9_999
+    # the analyses never read the flood into memory: it is counted in the database
+    assert len(flooded.frames(counted_only=True)[0]) == 5
+    assert flooded.excluded_counts() == {"repeat": 9_999}
 
 
 def test_a_burst_of_different_texts_from_one_source_is_not_counted(
@@ -104,3 +107,23 @@ def test_the_api_keeps_a_repeated_text_out_of_the_figures_and_says_so(
     assert kpis["requests"] == 2 and kpis["excluded_requests"] == 4
     secret = s.home / "demand-secret"
     assert secret.exists() and oct(secret.stat().st_mode & 0o777) == "0o600"
+
+
+def test_each_logged_request_reads_an_index_range_not_the_whole_window(tmp_path):
+    """The soak found matches slowing down as the log grew: the repeat check read every row of
+    its source in the 24-hour window. Each per-request lookup must be an index search."""
+    from sqlalchemy import text
+
+    log = _log(tmp_path, "plans")
+    now = utcnow()
+    repeat, burst = log.exclusion.lookups("a-source", "a" * 32, now)
+    queries = {"repeat": repeat, "burst": burst}
+    plans = {}
+    with log.engine.connect() as conn:
+        for name, q in queries.items():
+            sql = str(q.compile(log.engine, compile_kwargs={"literal_binds": True}))
+            plans[name] = " | ".join(r[-1] for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    for name, plan in plans.items():
+        assert "SEARCH demand_requests USING" in plan, (name, plan)
+        assert "SCAN demand_requests" not in plan, (name, plan)
+    assert "ix_demand_requests_source_key_created" in plans["repeat"]

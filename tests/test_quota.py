@@ -108,3 +108,20 @@ def test_daily_counts_forget_yesterday():
     assert counts.take("a:10.0.0.1", 1) == DAY - 3600
     now[0] += DAY
     assert counts.take("a:10.0.0.1", 1) == 0 and len(counts._counts) == 1
+
+
+def test_the_openapi_schema_declares_the_429_the_middleware_sends(
+    built_settings, matcher, tmp_path, clock
+):
+    """Clients generated from the schema must know the 429 and its body (code, limit)."""
+    with _client(built_settings, matcher, tmp_path, daily_quota=1) as c:
+        spec = c.get("/openapi.json").json()
+        for path, ops in spec["paths"].items():
+            for op in ops.values():
+                assert ("429" in op["responses"]) == path.startswith("/api/"), path
+        declared = spec["paths"]["/api/v1/match"]["post"]["responses"]["429"]
+        props = declared["content"]["application/json"]["schema"]["properties"]
+        c.post("/api/v1/match", json=MATCH)
+        r = c.post("/api/v1/match", json=MATCH)
+        assert r.status_code == 429 and set(r.json()) <= set(props)
+        assert "Retry-After" in declared["headers"] and "retry-after" in r.headers

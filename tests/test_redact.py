@@ -606,3 +606,32 @@ def test_words_survive_the_shape_pass(text):
     for word in ("明天", "宣传语", "朋友", "福永", "练习册", "展览板"):
         if word in text:
             assert word in out, out
+
+
+# A surname that is also a function word (于, 向, 应, 查) after a word that takes a person, and
+# the same characters where they are the function word. Written for these tests.
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("报价单已经交给于海燕了", "于海燕"),  # 交给 takes a person
+        ("昨天来的应俊杰说仪器坏了", "应俊杰"),  # 来的 + a name
+        ("查文斌说下周再来送样", "查文斌"),  # 查 starts the clause: a surname added this round
+        ("这件事请向佳怡确认一下", "向佳怡"),
+    ],
+)
+def test_a_function_word_surname_after_a_word_that_takes_a_person(text, name):
+    assert name not in redact(text), redact(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("请于三日内补齐材料", "于三日"),
+        ("请向市场监管局提出申请", "向市场"),
+        ("想做切片分析，查清楚是焊接还是应力问题", "查清楚"),
+        ("报告是向社会公开的", "向社会"),
+        ("这个的应用范围是什么", "应用"),
+    ],
+)
+def test_function_words_stay_words(text, word):
+    assert redact(text) == text

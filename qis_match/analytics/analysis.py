@@ -92,8 +92,10 @@ def analyse(
     engine: str | None = None,
     progress: bool = False,
     topics: bool = True,
+    cache: EmbeddingCache | None = None,
 ) -> Analysis:
-    """Every table of the demand-gap analysis for ``[since, until)``."""
+    """Every table of the demand-gap analysis for ``[since, until)``. ``cache``: an embedding
+    cache already open (a service keeps one: opening checks the whole file, about a second)."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     index = index or IndexStore(settings.index_root).load()
@@ -117,7 +119,8 @@ def analyse(
         )
     t = time.perf_counter()
     if topics:
-        cache = EmbeddingCache(settings.cache_path) if encoder is not None else None
+        if cache is None and encoder is not None:
+            cache = EmbeddingCache(settings.cache_path)
         found = find_topics(
             frames,
             encoder,

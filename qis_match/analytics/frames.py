@@ -161,8 +161,8 @@ def load_frames(
     as_of: datetime | None = None,
 ) -> DemandFrames:
     """Everything the analyses read, from one database."""
-    requests, needs = log.frames(since, until)
-    requests, needs, excluded = _without_excluded(requests, needs)
+    requests, needs = log.frames(since, until, counted_only=True)
+    excluded = log.excluded_counts(since, until)
     if as_of is None:
         last = requests["created_at"].max() if len(requests) else None
         as_of = until or (last.to_pydatetime() if last is not None else datetime.now())
@@ -182,16 +182,3 @@ def load_frames(
         as_of,
         excluded,
     )
-
-
-def _without_excluded(
-    requests: pd.DataFrame, needs: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The requests that count, their needs, and how many were left out by reason (a flood of
-    one text from one source, a burst from one source: kept in the log, never counted)."""
-    if "excluded" not in requests or requests["excluded"].isna().all():
-        return requests, needs, {}
-    out = requests["excluded"].notna()
-    counts = {str(k): int(v) for k, v in requests.loc[out, "excluded"].value_counts().items()}
-    kept = requests[~out].reset_index(drop=True)
-    return kept, needs[needs["request_pk"].isin(kept["id"])].reset_index(drop=True), counts

@@ -81,7 +81,10 @@ class DemandRequest(Base):
     text_key: Mapped[str | None] = mapped_column(String(32))
     excluded: Mapped[str | None] = mapped_column(String(16))
 
-    __table_args__ = (Index("ix_demand_requests_source_created", "source", "created_at"),)
+    __table_args__ = (
+        Index("ix_demand_requests_source_created", "source", "created_at"),
+        Index("ix_demand_requests_source_key_created", "source", "text_key", "created_at"),
+    )
 
 
 class DemandNeed(Base):
@@ -125,21 +128,34 @@ class Exclusion:
         source, at = req.get("source"), req.get("created_at")
         if not source or at is None:
             return None
-        t = DemandRequest
-        key = req["text_key"]
-        repeat = select(t.id).where(
-            t.source == source,
-            t.text_key == key,
-            t.created_at >= at - timedelta(seconds=self.repeat_seconds),
-        )
-        if conn.execute(repeat.limit(1)).first() is not None:
+        repeat, recent = self.lookups(source, req["text_key"], at)
+        if conn.execute(repeat).first() is not None:
             return "repeat"
-        recent = select(func.count()).where(
-            t.source == source, t.created_at >= at - timedelta(seconds=self.burst_seconds)
-        )
         if conn.execute(recent).scalar_one() >= self.burst_max:
             return "burst"
         return None
+
+    def lookups(self, source: str, key: str, at: datetime):
+        """The two queries each logged request runs (the same text from this source in the
+        repeat window; this source's requests in the burst window, counted up to burst_max).
+        Each reads a short index range, so their cost does not grow with the log or a flood."""
+        t = DemandRequest
+        repeat = (
+            select(t.id)
+            .where(
+                t.source == source,
+                t.text_key == key,
+                t.created_at >= at - timedelta(seconds=self.repeat_seconds),
+            )
+            .limit(1)
+        )
+        window = (
+            select(t.id)
+            .where(t.source == source, t.created_at >= at - timedelta(seconds=self.burst_seconds))
+            .limit(self.burst_max)
+            .subquery()
+        )
+        return repeat, select(func.count()).select_from(window)
 
 
 def text_key(text: str) -> str:
@@ -308,15 +324,19 @@ class DemandLog:
     def find_recent(self, text: str, since: datetime) -> str | None:
         """The latest request with this redacted text since ``since`` (a console match that a
         ticket then re-runs: link the ticket to it instead of counting the demand twice)."""
-        q = (
+        with self.engine.connect() as conn:
+            row = conn.execute(self.recent_query(text, since)).first()
+        return row[0] if row else None
+
+    @staticmethod
+    def recent_query(text: str, since: datetime):
+        """find_recent's query (its text is redacted when bound, as the stored text was)."""
+        return (
             select(DemandRequest.request_id)
             .where(DemandRequest.text == text, DemandRequest.created_at >= since)
             .order_by(DemandRequest.created_at.desc(), DemandRequest.id.desc())
             .limit(1)
         )
-        with self.engine.connect() as conn:
-            row = conn.execute(q).first()
-        return row[0] if row else None
 
     def clear(self) -> None:
         """Delete every logged request (tests, re-generating the demo year)."""
@@ -325,18 +345,21 @@ class DemandLog:
             conn.execute(delete(DemandRequest))
 
     def frames(
-        self, since: datetime | None = None, until: datetime | None = None
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        counted_only: bool = False,
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The log as two DataFrames: requests (one row each) and needs (with ``request_pk``).
 
         The requests' ``entities`` JSON is left out: the analyses read its flattened columns,
-        and parsing it costs more than the rest of the row at a million requests."""
+        and parsing it costs more than the rest of the row at a million requests.
+        ``counted_only``: without the excluded requests (a flood is never read into memory;
+        ``excluded_counts`` says how many there were)."""
         t = DemandRequest.__table__
-        rq = select(*[c for c in t.c if c.name != "entities"])
-        if since is not None:
-            rq = rq.where(DemandRequest.created_at >= since)
-        if until is not None:
-            rq = rq.where(DemandRequest.created_at < until)
+        rq = _in_period(select(*[c for c in t.c if c.name != "entities"]), since, until)
+        if counted_only:
+            rq = rq.where(DemandRequest.excluded.is_(None))
         nq = select(DemandNeed.__table__).where(
             DemandNeed.request_pk.in_(select(rq.subquery().c.id))
         )
@@ -351,3 +374,20 @@ class DemandLog:
             requests[col] = requests[col].astype(bool)
         needs["flagged"] = needs["flagged"].astype(bool)
         return requests, needs
+
+    def excluded_counts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> dict[str, int]:
+        """How many logged requests of the period are not counted, by reason (repeat, burst)."""
+        q = select(DemandRequest.excluded, func.count()).where(DemandRequest.excluded.is_not(None))
+        q = _in_period(q, since, until).group_by(DemandRequest.excluded)
+        with self.engine.connect() as conn:
+            return {str(k): int(n) for k, n in conn.execute(q)}
+
+
+def _in_period(q, since: datetime | None, until: datetime | None):
+    if since is not None:
+        q = q.where(DemandRequest.created_at >= since)
+    if until is not None:
+        q = q.where(DemandRequest.created_at < until)
+    return q

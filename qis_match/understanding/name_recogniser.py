@@ -61,10 +61,13 @@ def _surname_length(word: str) -> int:
     return 1 if word[0] in _SURNAMES_1 else 0
 
 
-def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bool:
+def looks_like_name(
+    text: str, start: int, end: int, tagged: bool = False, introduced: bool = False
+) -> bool:
     """Surname + one or two common given-name characters (for a full name the tagger found, one
     common character is enough: 施国栋), not a place or organisation, and not an everyday word
-    with a character after it (宣传|语)."""
+    with a character after it (宣传|语). A surname that is also a function word (于, 向, 莫) may
+    follow another character only when ``introduced`` (a word that takes a person precedes it)."""
     word = text[start:end]
     sur = _surname_length(word)
     given = word[sur:]
@@ -77,13 +80,15 @@ def looks_like_name(text: str, start: int, end: int, tagged: bool = False) -> bo
         return False
     if given in _CONJUNCTION_GIVEN:  # 咨询费和认证费: 费 + 和 is no name
         return False
+    if word[0] in _FUNCTION_SURNAMES and len(given) == 2 and everyday_word(given):
+        return False  # 查|清楚, 向|前方: the function word and a word, not a surname and a name
     if given[-1] in names.PLACE_LAST_CHARS:  # 何家村, 王家镇: a village or town
         return False
     if _SUFFIX.match(text, end) or _ORG_AHEAD.match(text, end):
         return False
     if _BEFORE_PLACE.search(text[max(0, start - 2) : start]):
         return False
-    return not (
+    return introduced or not (
         word[0] in _FUNCTION_SURNAMES and start > 0 and "\u4e00" <= text[start - 1] <= "\u9fff"
     )
 
@@ -252,6 +257,33 @@ def _tagged_in(text: str, max_word_frequency: int) -> Iterator[tuple[int, int]]:
 # (立新, 少华) must be rare (费|心思 is no name).
 _NOT_GIVEN_FLAGS = ("t", "p", "c", "r", "m", "q", "f", "u", "y", "e", "o", "v")
 _GIVEN_WORD_MAX_FREQUENCY = 5000
+# Words after which a surname that is also a function word starts a name (请|莫|少华, 跟|于|洋洋,
+# 来的|应|晓|峰): each takes a person as its object or comes before a noun.
+_TAKES_A_PERSON = frozenset(
+    [
+        "的",
+        "是",
+        "请",
+        "跟",
+        "和",
+        "与",
+        "同",
+        "让",
+        "叫",
+        "找",
+        "问",
+        "给",
+        "由",
+        "被",
+        "告诉",
+        "通知",
+        "联系",
+        "谢谢",
+        "感谢",
+        "交给",
+        "转告",
+    ]
+)
 # Function characters a name found by its shape alone does not end in.
 _NOT_LAST_GIVEN = frozenset("和与及同跟一已也都就还又在是的了把被给向对")
 
@@ -293,7 +325,7 @@ def shaped_names(text: str) -> Iterator[tuple[int, int]]:
             continue
         if any(start >= j and text[start - j : start + 1] in freq for j in (1, 2)):
             continue  # 宝安|福永: the surname ends a word the cut did not choose
-        if looks_like_name(text, start, end):
+        if looks_like_name(text, start, end, introduced=k > 0 and tokens[k - 1] in _TAKES_A_PERSON):
             yield start, end
 
 

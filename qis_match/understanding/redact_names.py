@@ -26,7 +26,7 @@ SINGLE_SURNAMES = (
     "奚昝裘贲嵇荀邴糜钭戎蓟邰赖屠胥莘逄郤濮冀郏茹庾暨殳夔厍阚乜蒯桓邝洪湛禹狄伏酆汲羿韶雍谯庹朴迟檀苑晋宦"
     # common surnames that are also parts of everyday words (宣传, 步骤, 练习, 杭州, 学习, 凤凰, 展会):
     # the words are in the dictionary, so the name rules see a word, not a name, there
-    "宣步戈练杭习凤展"
+    "宣步戈练杭习凤展查"
 )
 
 # Compound surnames, matched before the single ones (欧阳娜娜 is 欧阳 + 娜娜, not 欧 + 阳娜).
@@ -160,4 +160,4 @@ NOT_NAMES_AFTER_LABEL = set(
 )
 # Surname characters that are also common function words: with a title they must start a clause
 # or follow a label (和律师对接 is "and a lawyer", 于经理 at the start is Mr Yu).
-FUNCTION_SURNAMES = set("和于向时成全应连及")
+FUNCTION_SURNAMES = set("和于向时成全应连及查")

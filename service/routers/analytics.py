@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from qis_match.analytics.analysis import Analysis, analyse
 from qis_match.analytics.charts import CHARTS, draw_all
 from qis_match.analytics.report import sections, write_xlsx
+from qis_match.encoders.cache import EmbeddingCache
 from qis_match.store.demand_log import DemandRequest
 from service.demand_recorder import demand_log
 from service.deps import AppState, require, state
@@ -33,6 +34,16 @@ _lock = threading.Lock()
 
 
 # --- the analysis, cached per log state
+
+
+def _embedding_cache(st: AppState) -> EmbeddingCache:
+    """One embedding cache for the topics of every analysis (opening one checks the file)."""
+    cache = st.extra.get("analytics_embedding_cache")
+    if cache is None:
+        cache = st.extra.setdefault(
+            "analytics_embedding_cache", EmbeddingCache(st.settings.cache_path)
+        )
+    return cache
 
 
 def _analysis(
@@ -62,6 +73,7 @@ def _analysis(
             dl,
             index=m.index if m else None,
             encoder=m.encoder if m else None,
+            cache=_embedding_cache(st) if m else None,
             since=since,
             until=until,
             province=province,
