@@ -324,19 +324,15 @@ class DemandLog:
     def find_recent(self, text: str, since: datetime) -> str | None:
         """The latest request with this redacted text since ``since`` (a console match that a
         ticket then re-runs: link the ticket to it instead of counting the demand twice)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(self.recent_query(text, since)).first()
-        return row[0] if row else None
-
-    @staticmethod
-    def recent_query(text: str, since: datetime):
-        """find_recent's query (its text is redacted when bound, as the stored text was)."""
-        return (
+        q = (
             select(DemandRequest.request_id)
             .where(DemandRequest.text == text, DemandRequest.created_at >= since)
             .order_by(DemandRequest.created_at.desc(), DemandRequest.id.desc())
             .limit(1)
         )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return row[0] if row else None
 
     def clear(self) -> None:
         """Delete every logged request (tests, re-generating the demo year)."""

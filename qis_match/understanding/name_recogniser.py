@@ -257,32 +257,11 @@ def _tagged_in(text: str, max_word_frequency: int) -> Iterator[tuple[int, int]]:
 # (立新, 少华) must be rare (费|心思 is no name).
 _NOT_GIVEN_FLAGS = ("t", "p", "c", "r", "m", "q", "f", "u", "y", "e", "o", "v")
 _GIVEN_WORD_MAX_FREQUENCY = 5000
-# Words after which a surname that is also a function word starts a name (请|莫|少华, 跟|于|洋洋,
-# 来的|应|晓|峰): each takes a person as its object or comes before a noun.
+# Words after which a surname that is also a function word starts a name (交给|于|海燕,
+# 来的|应|俊杰): each takes a person as its object or comes before a noun.
 _TAKES_A_PERSON = frozenset(
-    [
-        "的",
-        "是",
-        "请",
-        "跟",
-        "和",
-        "与",
-        "同",
-        "让",
-        "叫",
-        "找",
-        "问",
-        "给",
-        "由",
-        "被",
-        "告诉",
-        "通知",
-        "联系",
-        "谢谢",
-        "感谢",
-        "交给",
-        "转告",
-    ]
+    ("的", "是", "请", "跟", "和", "与", "同", "让", "叫", "找", "问", "给", "由", "被")
+    + ("告诉", "通知", "联系", "谢谢", "感谢", "交给", "转告")
 )
 # Function characters a name found by its shape alone does not end in.
 _NOT_LAST_GIVEN = frozenset("和与及同跟一已也都就还又在是的了把被给向对")
