@@ -348,6 +348,26 @@ class Settings(BaseSettings):
         "pandas",
         description="Aggregation engine; pandas measured faster here (benchmarks/RESULTS_analytics.md).",
     )
+    analytics_worker: bool = Field(
+        True,
+        description="The service computes analyses, charts and workbooks in one separate process "
+        "(pandas, jieba and openpyxl hold the GIL for seconds; in the service's own process they "
+        "stalled every match meanwhile). False: in the service's process.",
+    )
+    analytics_worker_max_jobs: int = Field(
+        50,
+        ge=1,
+        description="Jobs the analytics process runs before it is replaced by a fresh one (its "
+        "memory is given back; a new one starts in about 7 s).",
+    )
+    analytics_timeout_seconds: float = Field(
+        300.0, gt=0, description="Longest wait for one analysis, chart or workbook (then 504)."
+    )
+    analytics_cache_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="An analysis is reused this long while the demand log has not changed.",
+    )
 
     @property
     def db_url(self) -> str:

@@ -126,6 +126,7 @@ def create_app(
         # the scratch folders of builds killed since the last start (up to tens of MB each)
         IndexStore(settings.index_root).clean_leftovers()
         yield
+        analytics.close_runner(st)
         if st.store is not None:
             st.store.close()
 

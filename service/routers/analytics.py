@@ -1,26 +1,21 @@
 """Analytics for analysts (issue #8): the demand-gap tables, charts and workbook, and the page.
 
-Every endpoint needs an ``analyst`` key. Recording matches in the demand log is the demand
-recorder's (``service/demand_recorder.py``).
+Every endpoint needs an ``analyst`` key. The work is ``service.analytics_jobs``, run in a process of
+its own (``service.analytics_worker``) so an export never stalls a match. Recording matches in the
+demand log is the demand recorder's (``service/demand_recorder.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import datetime
-from pathlib import Path
-from tempfile import TemporaryDirectory
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from qis_match.analytics.analysis import Analysis, analyse
-from qis_match.analytics.charts import CHARTS, draw_all
-from qis_match.analytics.report import sections, write_xlsx
-from qis_match.encoders.cache import EmbeddingCache
-from qis_match.store.demand_log import DemandRequest
+from service.analytics_jobs import EmptyLogError, UnknownChartError
+from service.analytics_worker import AnalyticsUnavailableError, Runner, make_runner
 from service.demand_recorder import demand_log
 from service.deps import AppState, require, state
 from service.security import Principal
@@ -29,57 +24,45 @@ log = logging.getLogger("qis_match.service")
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 pages = APIRouter(include_in_schema=False)
 analyst = require("analyst")
-CACHE_SECONDS = 300
 _lock = threading.Lock()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-# --- the analysis, cached per log state
-
-
-def _embedding_cache(st: AppState) -> EmbeddingCache:
-    """One embedding cache for the topics of every analysis (opening one checks the file)."""
-    cache = st.extra.get("analytics_embedding_cache")
-    if cache is None:
-        cache = st.extra.setdefault(
-            "analytics_embedding_cache", EmbeddingCache(st.settings.cache_path)
-        )
-    return cache
-
-
-def _analysis(
-    st: AppState, since: datetime | None, until: datetime | None, province: str | None
-) -> Analysis:
+def _runner(st: AppState) -> Runner:
+    """The service's one runner of analytics jobs (a worker process unless the settings say no)."""
     dl = demand_log(st)
     if dl is None:
         raise HTTPException(503, st.store_error or "database unavailable")
-    from sqlalchemy import func, select
-
-    with dl.engine.connect() as conn:
-        n, last = conn.execute(
-            select(func.count(), func.max(DemandRequest.id)).select_from(DemandRequest)
-        ).one()
-    if not n:
-        raise HTTPException(
-            404, "the demand log is empty: run `qis-match gaps --demo` or match with logging on"
-        )
-    key = (n, last, since, until, province)
     with _lock:
-        hit = st.extra.get("analysis")
-        if hit and hit[0] == key and time.monotonic() - hit[1] < CACHE_SECONDS:
-            return hit[2]
-        m = st.matcher
-        a = analyse(
+        held = st.extra.get("analytics")
+        if held is not None and held[0] is dl:
+            return held[1]
+        if held is not None:
+            held[1].close()
+        runner = make_runner(
             st.settings,
             dl,
-            index=m.index if m else None,
-            encoder=m.encoder if m else None,
-            cache=_embedding_cache(st) if m else None,
-            since=since,
-            until=until,
-            province=province,
+            index=lambda: st.matcher.index if st.matcher else None,
+            encoder=lambda: st.matcher.encoder if st.matcher else None,
         )
-        st.extra["analysis"] = (key, time.monotonic(), a)
-        return a
+        st.extra["analytics"] = (dl, runner)
+        return runner
+
+
+def close_runner(st: AppState) -> None:
+    """At shutdown: stop the analytics process, if one was started."""
+    held = st.extra.pop("analytics", None)
+    if held is not None:
+        held[1].close()
+
+
+def _call(st: AppState, job: str, **kwargs):
+    try:
+        return _runner(st).call(job, **kwargs)
+    except (EmptyLogError, UnknownChartError) as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except AnalyticsUnavailableError as exc:
+        raise HTTPException(504 if exc.timed_out else 503, str(exc)) from exc
 
 
 def _params(
@@ -97,8 +80,7 @@ def summary(
     _: Principal = Depends(analyst),
     st: AppState = Depends(state),
 ) -> dict:
-    a = _analysis(st, **p)
-    return {"kpis": a.kpis, "sections": sections(a, limit), "charts": list(CHARTS)}
+    return _call(st, "summary", limit=limit, **p)
 
 
 @router.get(
@@ -112,21 +94,14 @@ def demand_supply(
     _: Principal = Depends(analyst),
     st: AppState = Depends(state),
 ) -> dict:
-    df = _analysis(st, **p).demand_supply
-    if category:
-        df = df[df["category"] == category]
-    if city:
-        df = df[df["city"] == city]
-    rows = df.head(limit).astype(object).where(df.head(limit).notna(), None)
-    return {"count": len(df), "rows": rows.to_dict("records")}
+    return _call(st, "demand_supply", category=category, city=city, limit=limit, **p)
 
 
 @router.get("/topics", summary="Unmet demand clustered into named topics")
 def topics(
     p: dict = Depends(_params), _: Principal = Depends(analyst), st: AppState = Depends(state)
 ) -> dict:
-    t = _analysis(st, **p).topics.table
-    return {"topics": t.astype(object).where(t.notna(), None).to_dict("records")}
+    return _call(st, "topics", **p)
 
 
 @router.get("/charts/{name}.png", summary="A chart of the report (PNG)")
@@ -136,12 +111,7 @@ def chart(
     _: Principal = Depends(analyst),
     st: AppState = Depends(state),
 ) -> Response:
-    if name not in CHARTS:
-        raise HTTPException(404, f"unknown chart {name!r}; charts: {', '.join(CHARTS)}")
-    a = _analysis(st, **p)
-    with TemporaryDirectory() as d:
-        files = draw_all(a, Path(d))
-        data = files[name].read_bytes()
+    data = _call(st, "chart", name=name, **p)
     return Response(data, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -149,13 +119,10 @@ def chart(
 def workbook(
     p: dict = Depends(_params), _: Principal = Depends(analyst), st: AppState = Depends(state)
 ) -> Response:
-    a = _analysis(st, **p)
-    with TemporaryDirectory() as d:
-        path = write_xlsx(a, Path(d) / "demand_gaps.xlsx", a.hunan_province or "全部地区")
-        data = path.read_bytes()
+    data = _call(st, "workbook", **p)
     return Response(
         data,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX,
         headers={
             "Content-Disposition": 'attachment; filename="demand_gaps.xlsx"',
             "Cache-Control": "no-store",
