@@ -111,7 +111,7 @@ class WorkerProcess:
     """The jobs in one spawned process (spawn, not fork: the service has threads and open files)."""
 
     def __init__(self, settings: Settings, log_url: str) -> None:
-        self.settings = settings
+        self.settings = settings.model_copy(update={"api_keys": ""})  # the worker checks no key
         self.log_url = log_url
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()

@@ -63,6 +63,7 @@ def test_exports_run_in_another_process_which_is_replaced_after_its_budget(
         assert isinstance(runner, WorkerProcess)
         first = _wait_for_pid(runner)
         assert first != os.getpid()
+        assert runner.settings.api_keys == ""  # no key is handed to the worker
         summary = c.get("/api/v1/analytics/summary", headers=ANALYST).json()
         assert summary["kpis"]["requests"] == len(REQUESTS)  # the worker reads the service's log
         # two jobs done: the next one is served by a fresh process
