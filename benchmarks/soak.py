@@ -100,12 +100,9 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def tree_rss_kb(pid: int) -> int | None:
-    """The resident memory of the service and every process it started (kB)."""
-    own = rss_kb(pid)
-    if own is None:
-        return None
-    return own + sum(rss_kb(k) or 0 for k in descendants(pid))
+def children_rss_kb(pid: int) -> int:
+    """The resident memory of every process the service started (kB)."""
+    return sum(rss_kb(k) or 0 for k in descendants(pid))
 
 
 class Mix:
@@ -209,9 +206,9 @@ async def soak(
 
         async def sampler() -> None:
             while time.perf_counter() < deadline:
-                kb, tree = rss_kb(pid), tree_rss_kb(pid)
-                if kb is not None and tree is not None:
-                    rss.append((time.perf_counter() - t0, kb, tree))
+                kb = rss_kb(pid)
+                if kb is not None:
+                    rss.append((time.perf_counter() - t0, kb, kb + children_rss_kb(pid)))
                 await asyncio.sleep(min(rss_seconds, max(0.0, deadline - time.perf_counter())))
 
         async def exporter() -> None:

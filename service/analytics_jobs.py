@@ -129,3 +129,6 @@ class AnalyticsJobs:
 
     def close(self) -> None:
         self._last = None
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None

@@ -13,6 +13,7 @@ so what a workbook allocates is given back to the system. If it dies, the reques
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import threading
@@ -21,10 +22,12 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
+from qis_match.encoders import make_encoder
 from qis_match.settings import Settings
-from qis_match.store.demand_log import DemandLog, Exclusion
+from qis_match.store.demand_log import DemandLog
 from qis_match.store.index_store import IndexData, IndexStore
 from service.analytics_jobs import AnalyticsJobs
+from service.demand_recorder import exclusion_rules
 
 log = logging.getLogger("qis_match.service")
 
@@ -65,12 +68,6 @@ class InProcess:
 _JOBS: AnalyticsJobs | None = None
 
 
-def exclusion(settings: Settings) -> Exclusion:
-    return Exclusion(
-        settings.demand_repeat_seconds, settings.demand_burst_max, settings.demand_burst_seconds
-    )
-
-
 class _CurrentIndex:
     """The current index version, loaded again only when CURRENT names a new one."""
 
@@ -89,17 +86,9 @@ class _CurrentIndex:
 def _start(settings: Settings, log_url: str) -> None:
     """In the worker: open the demand log and the index; the encoder only when a job needs it."""
     global _JOBS
-    encoder: list = []
-
-    def lazy_encoder():
-        if not encoder:
-            from qis_match.encoders import make_encoder
-
-            encoder.append(make_encoder(settings))
-        return encoder[0]
-
-    dl = DemandLog(log_url, run_migrations=False, exclusion=exclusion(settings))
-    _JOBS = AnalyticsJobs(settings, dl, _CurrentIndex(settings), lazy_encoder)
+    dl = DemandLog(log_url, run_migrations=False, exclusion=exclusion_rules(settings))
+    encoder = functools.cache(lambda: make_encoder(settings))
+    _JOBS = AnalyticsJobs(settings, dl, _CurrentIndex(settings), encoder)
 
 
 def _run(job: str, kwargs: dict) -> Any:
@@ -148,11 +137,13 @@ class WorkerProcess:
                 "the analytics process stopped; try again (a new one is starting)"
             ) from exc
 
+    @staticmethod
+    def _processes(pool: ProcessPoolExecutor | None) -> list:
+        return list((getattr(pool, "_processes", None) or {}).values())
+
     def pids(self) -> list[int]:
         """The worker's process ids (the soak counts their memory with the service's)."""
-        pool = self._pool
-        procs = getattr(pool, "_processes", None) or {}
-        return [p.pid for p in list(procs.values()) if p.pid]
+        return [p.pid for p in self._processes(self._pool) if p.pid]
 
     def close(self) -> None:
         """Stop the worker now: a job still running is abandoned, not waited for."""
@@ -160,7 +151,7 @@ class WorkerProcess:
             pool, self._pool = self._pool, None
         if pool is None:
             return
-        for p in list((getattr(pool, "_processes", None) or {}).values()):
+        for p in self._processes(pool):
             p.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -19,6 +19,7 @@ from datetime import timedelta
 from prometheus_client import Counter
 
 from qis_match.referral.models import MatchResult
+from qis_match.settings import Settings
 from qis_match.store.demand_log import DemandLog, Exclusion, rows_from_result
 from qis_match.store.demand_spool import DemandSpool
 from qis_match.store.tickets import utcnow
@@ -98,15 +99,18 @@ def recorder(st: AppState) -> DemandRecorder:
 # --- the demand log as the matching and ticket services use it
 
 
+def exclusion_rules(s: Settings) -> Exclusion:
+    """What the analyses leave uncounted (repeats and bursts), from the settings."""
+    return Exclusion(s.demand_repeat_seconds, s.demand_burst_max, s.demand_burst_seconds)
+
+
 def demand_log(st: AppState) -> DemandLog | None:
     """The demand log on the ticket database's engine (None when the database is unavailable)."""
     if st.store is None:
         return None
     dl = st.extra.get("demand_log")
     if dl is None or dl.engine is not st.store.engine:
-        s = st.settings
-        rules = Exclusion(s.demand_repeat_seconds, s.demand_burst_max, s.demand_burst_seconds)
-        dl = DemandLog(engine=st.store.engine, exclusion=rules)
+        dl = DemandLog(engine=st.store.engine, exclusion=exclusion_rules(st.settings))
         st.extra["demand_log"] = dl
     return dl
 
